@@ -1,0 +1,411 @@
+from django.conf import settings
+from django.contrib.auth.hashers import check_password
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils import timezone
+
+from stores.identifiers import new_public_id
+from stores.models import Store
+
+
+def customer_public_id():
+    return new_public_id("customer")
+
+
+def place_public_id():
+    return new_public_id("place")
+
+
+def device_public_id():
+    return new_public_id("device")
+
+
+def customer_photo_path(instance, filename):
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "jpg"
+    return f"customers/{instance.store_id}/{new_public_id('photo')}.{ext}"
+
+
+class Tag(models.Model):
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="customer_tags")
+    name = models.CharField(max_length=64)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint("store", Lower("name"), name="tag_name_unique_per_store"),
+            models.CheckConstraint(condition=~Q(name=""), name="tag_name_not_blank"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
+class Customer(models.Model):
+    class Status(models.TextChoices):
+        PROSPECT = "prospect", "Prospect"  # no order yet
+        ACQUIRED = "acquired", "Acquired"  # one order
+        REPEAT = "repeat", "Repeat"  # two or more orders
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="customers")
+    public_id = models.CharField(
+        max_length=40, unique=True, default=customer_public_id, editable=False
+    )
+    first_name = models.CharField(max_length=100)
+    last_name = models.CharField(max_length=100, blank=True)
+    # Stored lower-cased; "" when unknown. Unique per store, whatever the case.
+    email = models.EmailField(max_length=254, blank=True)
+    # E.164 (+15551234567); "" when unknown. Unique per store.
+    phone = models.CharField(max_length=20, blank=True)
+    photo = models.ImageField(upload_to=customer_photo_path, blank=True)
+    slug = models.SlugField(max_length=120)
+    birthday = models.DateField(null=True, blank=True)
+    metadata = models.JSONField(default=dict, blank=True)
+    tags = models.ManyToManyField(Tag, blank=True, related_name="customers")
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PROSPECT)
+    is_guest = models.BooleanField(
+        default=False, help_text="Created by a checkout without an account; cannot log in."
+    )
+    password = models.CharField(max_length=128, null=True, blank=True, editable=False)
+    total_orders_count = models.PositiveIntegerField(default=0, editable=False)
+    last_login_at = models.DateTimeField(null=True, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    closed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(first_name=""), name="customer_first_name_required"),
+            # A closed account has its personal data erased, so only open ones need a contact.
+            models.CheckConstraint(
+                condition=~Q(email="") | ~Q(phone="") | Q(closed_at__isnull=False),
+                name="customer_email_or_phone",
+            ),
+            models.CheckConstraint(
+                condition=Q(phone="") | Q(phone__startswith="+"), name="customer_phone_e164"
+            ),
+            models.UniqueConstraint(
+                "store",
+                Lower("email"),
+                condition=~Q(email=""),
+                name="customer_email_unique_per_store",
+            ),
+            models.UniqueConstraint(
+                fields=["store", "phone"],
+                condition=~Q(phone=""),
+                name="customer_phone_unique_per_store",
+            ),
+            models.UniqueConstraint(fields=["store", "slug"], name="customer_slug_unique_per_store"),
+            models.CheckConstraint(
+                condition=Q(status__in=["prospect", "acquired", "repeat"]),
+                name="customer_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(total_orders_count__gte=0), name="customer_orders_count_not_negative"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["store", "-created_at"], name="customer_store_created"),
+            models.Index(fields=["store", "last_name", "first_name"], name="customer_store_name"),
+            models.Index(fields=["store", "first_name"], name="customer_store_first_name"),
+            models.Index(fields=["store", "total_orders_count"], name="customer_store_orders"),
+            models.Index(fields=["store", "status"], name="customer_store_status"),
+            # Lower(email) is covered by the unique constraint's index; phone likewise.
+        ]
+
+    def __str__(self):
+        return self.name or self.public_id
+
+    @property
+    def name(self) -> str:
+        return " ".join(part for part in (self.first_name, self.last_name) if part)
+
+    @property
+    def has_password(self) -> bool:
+        return bool(self.password)
+
+    @property
+    def is_closed(self) -> bool:
+        return self.closed_at is not None
+
+    def check_password(self, raw_password: str) -> bool:
+        if not self.password:
+            return False
+        return check_password(raw_password, self.password)
+
+
+class ExternalReference(models.Model):
+    """An id this customer has in another system (ERP, CRM, POS), unique per store and source."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="external_references"
+    )
+    source = models.CharField(max_length=64)
+    external_id = models.CharField(max_length=191)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["source", "external_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store", "source", "external_id"], name="extref_unique_per_store"
+            ),
+            models.CheckConstraint(
+                condition=~Q(source="") & ~Q(external_id=""), name="extref_not_blank"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.source}:{self.external_id}"
+
+
+class SocialIdentity(models.Model):
+    """A verified Apple / Google / Facebook subject that signs this customer in."""
+
+    class Provider(models.TextChoices):
+        APPLE = "apple", "Apple"
+        GOOGLE = "google", "Google"
+        FACEBOOK = "facebook", "Facebook"
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, related_name="social_identities"
+    )
+    provider = models.CharField(max_length=16, choices=Provider.choices)
+    subject = models.CharField(max_length=255)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name_plural = "social identities"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store", "provider", "subject"], name="social_identity_unique_per_store"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.provider}:{self.subject}"
+
+
+class Address(models.Model):
+    """A saved place (Fleetbase "place"): where a customer wants things delivered."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="addresses")
+    public_id = models.CharField(
+        max_length=40, unique=True, default=place_public_id, editable=False
+    )
+    name = models.CharField(max_length=100, blank=True, help_text="Home, Office …")
+    street1 = models.CharField(max_length=255)
+    street2 = models.CharField(max_length=255, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    province = models.CharField(max_length=100, blank=True)
+    postal_code = models.CharField(max_length=20, blank=True)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166-1 alpha-2")
+    neighborhood = models.CharField(max_length=100, blank=True)
+    district = models.CharField(max_length=100, blank=True)
+    building = models.CharField(max_length=100, blank=True)
+    security_access_code = models.CharField(max_length=64, blank=True)
+    phone = models.CharField(max_length=20, blank=True)
+    instructions = models.TextField(blank=True)
+    latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True)
+    is_default = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-is_default", "created_at", "id"]
+        verbose_name_plural = "addresses"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["customer"], condition=Q(is_default=True), name="address_one_default"
+            ),
+            models.CheckConstraint(condition=~Q(street1=""), name="address_street1_required"),
+            models.CheckConstraint(
+                condition=Q(latitude__isnull=True, longitude__isnull=True)
+                | Q(
+                    latitude__gte=-90,
+                    latitude__lte=90,
+                    longitude__gte=-180,
+                    longitude__lte=180,
+                ),
+                name="address_location_valid",
+            ),
+        ]
+
+    def __str__(self):
+        return self.one_line
+
+    @property
+    def one_line(self) -> str:
+        parts = [self.street1, self.street2, self.city, self.province, self.postal_code, self.country]
+        return ", ".join(part for part in parts if part)
+
+    @property
+    def location(self):
+        if self.latitude is None or self.longitude is None:
+            return None
+        return {"type": "Point", "coordinates": [float(self.longitude), float(self.latitude)]}
+
+    def snapshot(self) -> dict:
+        """The address as plain data, for an order to keep after the address changes."""
+        fields = (
+            "name street1 street2 city province postal_code country neighborhood district "
+            "building security_access_code phone instructions"
+        ).split()
+        data = {field: getattr(self, field) for field in fields}
+        data["location"] = self.location
+        return data
+
+
+class Device(models.Model):
+    """A push-notification token registered by a shopper's app."""
+
+    class Platform(models.TextChoices):
+        IOS = "ios", "iOS"
+        ANDROID = "android", "Android"
+        WEB = "web", "Web"
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="devices")
+    public_id = models.CharField(
+        max_length=40, unique=True, default=device_public_id, editable=False
+    )
+    token = models.CharField(max_length=512)
+    platform = models.CharField(max_length=16, choices=Platform.choices)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["store", "token"], name="device_token_unique_per_store"),
+            models.CheckConstraint(
+                condition=Q(platform__in=["ios", "android", "web"]), name="device_platform_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_platform_display()} device of {self.customer_id}"
+
+
+class VerificationCode(models.Model):
+    """A 6-digit code sent to an identity for one purpose; stored hashed, single use."""
+
+    class Purpose(models.TextChoices):
+        CREATE = "create", "Create an account"
+        LOGIN = "login", "Log in"
+        CLOSURE = "closure", "Close the account"
+
+    MAX_ATTEMPTS = 5
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    purpose = models.CharField(max_length=16, choices=Purpose.choices)
+    identity = models.CharField(max_length=254, help_text="Normalised e-mail or E.164 phone.")
+    code_hash = models.CharField(max_length=128, editable=False)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(attempts__gte=0) & Q(attempts__lte=5),
+                name="verification_attempts_bounded",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["store", "identity", "purpose", "-created_at"],
+                name="verification_lookup",
+            ),
+        ]
+
+
+class CustomerToken(models.Model):
+    """A shopper's session (the `Customer-Token` header). Only a SHA-256 of it is kept."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="tokens")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    expires_at = models.DateTimeField()
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["customer", "revoked_at"], name="token_customer_live")]
+
+    def __str__(self):
+        return f"token of {self.customer_id}"
+
+
+class CustomerEvent(models.Model):
+    """One line of a customer's timeline: what happened, who did it, when.
+
+    The customer link is kept nullable so the store's record of a deletion outlives the
+    customer; the actor is either a staff user or the customer themself, never both.
+    """
+
+    class Type(models.TextChoices):
+        CREATED = "created", "Customer created"
+        UPDATED = "updated", "Customer updated"
+        DELETED = "deleted", "Customer deleted"
+        CLOSED = "closed", "Account closed"
+        REGISTERED = "registered", "Registered an account"
+        LOGGED_IN = "logged_in", "Logged in"
+        PASSWORD_CHANGED = "password_changed", "Password changed"
+        ADDRESS_ADDED = "address_added", "Address added"
+        ADDRESS_UPDATED = "address_updated", "Address updated"
+        ADDRESS_DELETED = "address_deleted", "Address deleted"
+        ADDRESS_DEFAULT_SET = "address_default_set", "Default address changed"
+        ORDER_PLACED = "order_placed", "Order placed"
+        CARD_ENROLLED = "card_enrolled", "Enrolled in a loyalty card"
+        STAMPS_ADDED = "stamps_added", "Stamps added"
+        REWARD_REDEEMED = "reward_redeemed", "Reward redeemed"
+        STAMPS_ADJUSTED = "stamps_adjusted", "Stamps adjusted"
+        CARD_EXPIRED = "card_expired", "Loyalty card expired"
+        REVIEW_POSTED = "review_posted", "Review posted"
+        NOTE = "note", "Note"
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="events"
+    )
+    type = models.CharField(max_length=32, choices=Type.choices)
+    actor_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    actor_customer = models.ForeignKey(
+        Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    data = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(actor_user__isnull=True) | Q(actor_customer__isnull=True),
+                name="event_single_actor",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["customer", "-created_at"], name="event_customer_timeline"),
+            models.Index(fields=["store", "type", "-created_at"], name="event_store_type"),
+        ]
+
+    def __str__(self):
+        return f"{self.get_type_display()} at {self.created_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def actor_label(self) -> str:
+        if self.actor_user_id:
+            return self.actor_user.get_full_name() or self.actor_user.get_username()
+        if self.actor_customer_id:
+            return "the customer"
+        return "the system"

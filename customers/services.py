@@ -1,0 +1,591 @@
+"""Every write to customers, their addresses and their timeline.
+
+Each function is one business action, takes keyword arguments only, runs in one transaction
+and raises django.core.exceptions.ValidationError (with field names) for anything the caller
+sent wrong, including a database constraint that another request won in a race.
+"""
+
+import secrets
+import string
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from customers.images import reencode_image
+from customers.models import (
+    Address,
+    Customer,
+    CustomerEvent,
+    ExternalReference,
+    Tag,
+)
+from customers.phones import normalize_phone
+
+# Which field a violated constraint is about, and what to tell the person. SQLite names the
+# columns of a partial unique index instead of the constraint, hence the second needle.
+_CONSTRAINT_ERRORS = [
+    (("customer_email_unique_per_store",), "email", "A customer with this email already exists."),
+    (
+        ("customer_phone_unique_per_store", "customers_customer.store_id, customers_customer.phone"),
+        "phone",
+        "A customer with this phone number already exists.",
+    ),
+    (("customer_email_or_phone",), "email", "Enter an email or a phone number."),
+    (("customer_first_name_required",), "first_name", "Enter a first name."),
+    (("customer_phone_e164",), "phone", "Enter a valid phone number."),
+    (
+        (
+            "extref_unique_per_store",
+            "customers_externalreference.store_id, customers_externalreference.source",
+        ),
+        "external_references",
+        "This external id already belongs to another customer.",
+    ),
+    (("address_street1_required",), "street1", "Enter a street address."),
+    (("address_location_valid",), "location", "Enter a latitude and longitude on Earth."),
+]
+
+CUSTOMER_FIELDS = {
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "birthday",
+    "metadata",
+    "tags",
+    "photo",
+    "password",
+}
+ADDRESS_FIELDS = {
+    "name",
+    "street1",
+    "street2",
+    "city",
+    "province",
+    "postal_code",
+    "country",
+    "neighborhood",
+    "district",
+    "building",
+    "security_access_code",
+    "phone",
+    "instructions",
+    "latitude",
+    "longitude",
+    "is_default",
+}
+
+
+def validation_error_from_integrity(exc: IntegrityError) -> ValidationError:
+    message = str(exc)
+    for needles, field, text in _CONSTRAINT_ERRORS:
+        if any(needle in message for needle in needles):
+            return ValidationError({field: [text]})
+    return ValidationError("The change conflicts with data saved meanwhile; try again.")
+
+
+# --- Timeline -------------------------------------------------------------------------------
+
+
+def event_record(
+    *,
+    customer: Customer,
+    type: str,
+    actor_user=None,
+    actor_customer: Customer | None = None,
+    data: dict | None = None,
+) -> CustomerEvent:
+    return CustomerEvent.objects.create(
+        store_id=customer.store_id,
+        customer=customer,
+        type=type,
+        actor_user=actor_user,
+        actor_customer=actor_customer,
+        data=data or {},
+    )
+
+
+# --- Customers ------------------------------------------------------------------------------
+
+
+def _clean_email(store, email: str | None, *, exclude_pk=None) -> str:
+    email = (email or "").strip().lower()
+    if not email:
+        return ""
+    try:
+        validate_email(email)
+    except ValidationError as exc:
+        raise ValidationError({"email": ["Enter a valid email address."]}) from exc
+    taken = Customer.objects.filter(store=store, email__iexact=email).exclude(pk=exclude_pk)
+    if taken.exists():
+        raise ValidationError({"email": ["A customer with this email already exists."]})
+    return email
+
+
+def _clean_phone(store, phone: str | None, *, exclude_pk=None) -> str:
+    try:
+        phone = normalize_phone(phone or "", store.phone_region)
+    except ValidationError as exc:
+        raise ValidationError({"phone": exc.messages}) from exc
+    if phone and Customer.objects.filter(store=store, phone=phone).exclude(pk=exclude_pk).exists():
+        raise ValidationError({"phone": ["A customer with this phone number already exists."]})
+    return phone
+
+
+def _clean_contact(store, data: dict, *, exclude_pk=None) -> dict:
+    """Normalise and check email and phone, collecting the errors of both."""
+    errors: dict[str, list[str]] = {}
+    cleaned = {}
+    for field, cleaner in (("email", _clean_email), ("phone", _clean_phone)):
+        if field in data:
+            try:
+                cleaned[field] = cleaner(store, data[field], exclude_pk=exclude_pk)
+            except ValidationError as exc:
+                errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _clean_password(password: str) -> str:
+    try:
+        validate_password(password)
+    except ValidationError as exc:
+        raise ValidationError({"password": exc.messages}) from exc
+    return make_password(password)
+
+
+def _clean_metadata(metadata) -> dict:
+    if metadata is None:
+        return {}
+    if not isinstance(metadata, dict):
+        raise ValidationError({"metadata": ["Metadata must be an object of keys and values."]})
+    return metadata
+
+
+def _random_suffix(length: int = 6) -> str:
+    alphabet = string.ascii_lowercase + string.digits
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+def _unique_slug(store, first_name: str, last_name: str) -> str:
+    base = slugify(f"{first_name} {last_name}")[:100] or "customer"
+    if not Customer.objects.filter(store=store, slug=base).exists():
+        return base
+    return f"{base}-{_random_suffix()}"
+
+
+def _tags_for(store, names: Iterable[str]) -> list[Tag]:
+    tags = []
+    seen = set()
+    for raw in names:
+        name = (raw or "").strip()[:64]
+        if not name or name.lower() in seen:
+            continue
+        seen.add(name.lower())
+        tag = Tag.objects.filter(store=store, name__iexact=name).first()
+        if tag is None:
+            tag = Tag.objects.create(store=store, name=name)
+        tags.append(tag)
+    return tags
+
+
+def _clean_photo(photo):
+    if not photo:
+        return None
+    try:
+        return reencode_image(photo, max_bytes=settings.CUSTOMER_PHOTO_MAX_BYTES, max_side=4000)
+    except ValidationError as exc:
+        raise ValidationError({"photo": exc.messages}) from exc
+
+
+def _upsert_external_references(customer: Customer, references) -> None:
+    for reference in references or ():
+        source = str(reference.get("source", "")).strip()
+        external_id = str(reference.get("external_id", "")).strip()
+        if not source or not external_id:
+            raise ValidationError(
+                {"external_references": ["Each reference needs a source and an external_id."]}
+            )
+        existing = ExternalReference.objects.filter(
+            store_id=customer.store_id, source=source, external_id=external_id
+        ).first()
+        if existing and existing.customer_id != customer.pk:
+            raise ValidationError(
+                {"external_references": [f"{source}:{external_id} belongs to another customer."]}
+            )
+        if not existing:
+            ExternalReference.objects.create(
+                store_id=customer.store_id, customer=customer, source=source, external_id=external_id
+            )
+
+
+def customer_create(
+    *,
+    store,
+    first_name: str,
+    last_name: str = "",
+    email: str = "",
+    phone: str = "",
+    birthday=None,
+    metadata: dict | None = None,
+    tags: Iterable[str] = (),
+    password: str | None = None,
+    photo=None,
+    is_guest: bool = False,
+    external_references: Iterable[dict] = (),
+    actor_user=None,
+    actor_customer: Customer | None = None,
+) -> Customer:
+    """Create a customer of `store`, with a slug, tags and references, and a "created" event.
+
+    Email (stored lower-case) and phone (stored E.164) must be unique in the store, and one of
+    them is required.
+    """
+    first_name = (first_name or "").strip()
+    last_name = (last_name or "").strip()
+    errors: dict[str, list[str]] = {}
+    if not first_name:
+        errors["first_name"] = ["Enter a first name."]
+    try:
+        contact = _clean_contact(store, {"email": email, "phone": phone})
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+        contact = {}
+    if not errors and not contact["email"] and not contact["phone"]:
+        errors["email"] = ["Enter an email or a phone number."]
+    try:
+        metadata = _clean_metadata(metadata)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if password:
+        try:
+            password_hash = _clean_password(password)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    else:
+        password_hash = None
+    try:
+        photo_file = _clean_photo(photo)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+
+    customer = Customer(
+        store=store,
+        first_name=first_name,
+        last_name=last_name,
+        email=contact["email"],
+        phone=contact["phone"],
+        birthday=birthday,
+        metadata=metadata,
+        is_guest=is_guest,
+        password=password_hash,
+        slug=_unique_slug(store, first_name, last_name),
+    )
+    if photo_file:
+        customer.photo.save(photo_file.name, photo_file, save=False)
+    try:
+        with transaction.atomic():
+            customer.save()
+            if tags:
+                customer.tags.set(_tags_for(store, tags))
+            _upsert_external_references(customer, external_references)
+            event_record(
+                customer=customer,
+                type=CustomerEvent.Type.CREATED,
+                actor_user=actor_user,
+                actor_customer=actor_customer,
+                data={"guest": is_guest} if is_guest else {},
+            )
+    except IntegrityError as exc:
+        _discard_file(customer.photo)
+        raise validation_error_from_integrity(exc) from exc
+    except ValidationError:
+        _discard_file(customer.photo)
+        raise
+    return customer
+
+
+def customer_update(
+    *,
+    customer: Customer,
+    data: dict,
+    actor_user=None,
+    actor_customer: Customer | None = None,
+    merge_metadata: bool = False,
+) -> Customer:
+    """Change the fields named in `data` (others stay), with an "updated" event naming them.
+
+    `metadata` replaces the old one, or is merged into it with `merge_metadata` (keys set to
+    None are removed). `photo` takes an upload, or None to remove the photo. `tags` replaces the
+    tag list. `password` sets a new password (validated) and writes its own event.
+    """
+    unknown = set(data) - CUSTOMER_FIELDS
+    if unknown:
+        raise ValidationError({field: ["This field cannot be changed."] for field in unknown})
+    store = customer.store
+    errors: dict[str, list[str]] = {}
+    changes: dict = {}
+
+    for field in ("first_name", "last_name"):
+        if field in data:
+            value = (data[field] or "").strip()
+            if field == "first_name" and not value:
+                errors[field] = ["Enter a first name."]
+            changes[field] = value
+    try:
+        changes.update(
+            _clean_contact(
+                store, {k: data[k] for k in ("email", "phone") if k in data}, exclude_pk=customer.pk
+            )
+        )
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if "birthday" in data:
+        changes["birthday"] = data["birthday"] or None
+    if "metadata" in data:
+        try:
+            metadata = _clean_metadata(data["metadata"])
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+        else:
+            if merge_metadata:
+                merged = {**customer.metadata, **metadata}
+                metadata = {k: v for k, v in merged.items() if v is not None}
+            changes["metadata"] = metadata
+    password_hash = None
+    if data.get("password"):
+        try:
+            password_hash = _clean_password(data["password"])
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    photo_file = None
+    if data.get("photo"):
+        try:
+            photo_file = _clean_photo(data["photo"])
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+
+    email = changes.get("email", customer.email)
+    phone = changes.get("phone", customer.phone)
+    if not email and not phone and not customer.is_closed:
+        raise ValidationError({"email": ["Enter an email or a phone number."]})
+
+    changed = [field for field, value in changes.items() if getattr(customer, field) != value]
+    old_photo = customer.photo.name if customer.photo else ""
+    for field in changed:
+        setattr(customer, field, changes[field])
+    if "photo" in data:
+        if photo_file:
+            customer.photo.save(photo_file.name, photo_file, save=False)
+            changed.append("photo")
+        elif data["photo"] is None and old_photo:
+            customer.photo = ""
+            changed.append("photo")
+    if password_hash:
+        customer.password = password_hash
+
+    try:
+        with transaction.atomic():
+            customer.save()
+            if "tags" in data:
+                before = set(customer.tags.values_list("name", flat=True))
+                tags = _tags_for(store, data["tags"] or ())
+                customer.tags.set(tags)
+                if before != {tag.name for tag in tags}:
+                    changed.append("tags")
+            if changed:
+                event_record(
+                    customer=customer,
+                    type=CustomerEvent.Type.UPDATED,
+                    actor_user=actor_user,
+                    actor_customer=actor_customer,
+                    data={"fields": sorted(changed)},
+                )
+            if password_hash:
+                event_record(
+                    customer=customer,
+                    type=CustomerEvent.Type.PASSWORD_CHANGED,
+                    actor_user=actor_user,
+                    actor_customer=actor_customer,
+                )
+    except IntegrityError as exc:
+        if photo_file:
+            _discard_file(customer.photo)
+        customer.refresh_from_db()
+        raise validation_error_from_integrity(exc) from exc
+    if "photo" in changed and old_photo:
+        _delete_file_on_commit(customer.photo.storage, old_photo)
+    return customer
+
+
+def customer_delete(*, customer: Customer, actor_user=None) -> None:
+    """Delete a customer and what is theirs (addresses, cards, reviews, tokens, timeline).
+
+    Their orders stay, unlinked, with the name, contact and address captured when ordered; the
+    store keeps a "deleted" event naming the customer's public id and the orders kept.
+    """
+    with transaction.atomic():
+        orders_kept = customer.orders.count()
+        photo = customer.photo.name if customer.photo else ""
+        storage = customer.photo.storage
+        customer.events.all().delete()
+        CustomerEvent.objects.create(
+            store_id=customer.store_id,
+            customer=None,
+            type=CustomerEvent.Type.DELETED,
+            actor_user=actor_user,
+            data={"customer": customer.public_id, "orders_kept": orders_kept},
+        )
+        customer.delete()
+        if photo:
+            _delete_file_on_commit(storage, photo)
+
+
+def customer_set_last_login(*, customer: Customer) -> None:
+    Customer.objects.filter(pk=customer.pk).update(last_login_at=timezone.now())
+
+
+def _discard_file(field_file) -> None:
+    if field_file and field_file.name:
+        field_file.storage.delete(field_file.name)
+
+
+def _delete_file_on_commit(storage, name: str) -> None:
+    transaction.on_commit(lambda: storage.delete(name))
+
+
+# --- Addresses ------------------------------------------------------------------------------
+
+
+def _clean_address(customer: Customer, data: dict, *, partial: bool) -> dict:
+    unknown = set(data) - ADDRESS_FIELDS
+    if unknown:
+        raise ValidationError({field: ["Unknown address field."] for field in unknown})
+    errors: dict[str, list[str]] = {}
+    cleaned = {}
+    for field, value in data.items():
+        if field in ("latitude", "longitude", "is_default"):
+            cleaned[field] = value
+        else:
+            cleaned[field] = (value or "").strip() if isinstance(value, str) or value is None else value
+    if not partial or "street1" in cleaned:
+        if not cleaned.get("street1"):
+            errors["street1"] = ["Enter a street address."]
+    if cleaned.get("country"):
+        country = cleaned["country"].upper()
+        if len(country) != 2 or not country.isalpha():
+            errors["country"] = ["Use a 2-letter country code (ISO 3166-1), like US."]
+        cleaned["country"] = country
+    if cleaned.get("phone"):
+        try:
+            cleaned["phone"] = normalize_phone(cleaned["phone"], customer.store.phone_region)
+        except ValidationError as exc:
+            errors["phone"] = exc.messages
+    latitude = cleaned.get("latitude")
+    longitude = cleaned.get("longitude")
+    if ("latitude" in cleaned) != ("longitude" in cleaned) or (latitude is None) != (
+        longitude is None
+    ):
+        errors["location"] = ["Give both a latitude and a longitude, or neither."]
+    elif latitude is not None:
+        try:
+            if not (-90 <= float(latitude) <= 90 and -180 <= float(longitude) <= 180):
+                raise ValueError
+        except (TypeError, ValueError):
+            errors["location"] = ["Enter a latitude and longitude on Earth."]
+    for field, limit in (("name", 100), ("street1", 255), ("street2", 255), ("city", 100)):
+        if len(cleaned.get(field) or "") > limit:
+            errors[field] = [f"Use at most {limit} characters."]
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _address_event(address: Address, type: str, actor_user, actor_customer) -> None:
+    event_record(
+        customer=address.customer,
+        type=type,
+        actor_user=actor_user,
+        actor_customer=actor_customer,
+        data={"address": address.public_id},
+    )
+
+
+def address_create(
+    *, customer: Customer, data: dict, actor_user=None, actor_customer: Customer | None = None
+) -> Address:
+    """Save a new address. The first address, or one sent with is_default, becomes the default."""
+    cleaned = _clean_address(customer, data, partial=False)
+    make_default = bool(cleaned.pop("is_default", False))
+    with transaction.atomic():
+        locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        if not locked.addresses.exists():
+            make_default = True
+        if make_default:
+            locked.addresses.filter(is_default=True).update(is_default=False)
+        try:
+            with transaction.atomic():
+                address = Address.objects.create(customer=customer, is_default=make_default, **cleaned)
+        except IntegrityError as exc:
+            raise validation_error_from_integrity(exc) from exc
+        _address_event(address, CustomerEvent.Type.ADDRESS_ADDED, actor_user, actor_customer)
+    return address
+
+
+def address_update(
+    *, address: Address, data: dict, actor_user=None, actor_customer: Customer | None = None
+) -> Address:
+    cleaned = _clean_address(address.customer, data, partial=True)
+    make_default = cleaned.pop("is_default", None)
+    with transaction.atomic():
+        for field, value in cleaned.items():
+            setattr(address, field, value)
+        try:
+            with transaction.atomic():
+                address.save()
+        except IntegrityError as exc:
+            raise validation_error_from_integrity(exc) from exc
+        _address_event(address, CustomerEvent.Type.ADDRESS_UPDATED, actor_user, actor_customer)
+        if make_default and not address.is_default:
+            address_set_default(address=address, actor_user=actor_user, actor_customer=actor_customer)
+    return address
+
+
+def address_delete(*, address: Address, actor_user=None, actor_customer: Customer | None = None):
+    """Delete an address; if it was the default, the oldest remaining one becomes the default."""
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=address.customer_id)
+        was_default = address.is_default
+        _address_event(address, CustomerEvent.Type.ADDRESS_DELETED, actor_user, actor_customer)
+        address.delete()
+        if was_default:
+            successor = customer.addresses.order_by("created_at", "id").first()
+            if successor:
+                Address.objects.filter(pk=successor.pk).update(is_default=True)
+
+
+def address_set_default(
+    *, address: Address, actor_user=None, actor_customer: Customer | None = None
+) -> Address:
+    """Make `address` the customer's only default address."""
+    with transaction.atomic():
+        Customer.objects.select_for_update().get(pk=address.customer_id)
+        Address.objects.filter(customer_id=address.customer_id, is_default=True).exclude(
+            pk=address.pk
+        ).update(is_default=False)
+        Address.objects.filter(pk=address.pk).update(is_default=True)
+        address.is_default = True
+        _address_event(address, CustomerEvent.Type.ADDRESS_DEFAULT_SET, actor_user, actor_customer)
+    return address

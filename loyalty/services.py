@@ -1,0 +1,297 @@
+"""Loyalty writes: enrolling, stamping, redeeming, adjusting and expiring.
+
+Each action changes a balance and writes exactly one ledger entry with the balance it left,
+in one transaction, holding the enrolment's row lock so that concurrent stamps on one card
+neither lose an update nor record a wrong balance_after.
+"""
+
+import secrets
+from datetime import datetime, time, timedelta
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+from django.utils import timezone
+
+from customers.models import Customer, CustomerEvent
+from customers.services import event_record
+from loyalty.models import CustomerCard, LoyaltyCard, Reward, StampEntry
+
+MAX_STAMPS_PER_CALL = 100
+CODE_DIGITS = 12
+
+
+def _new_code() -> str:
+    return "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
+
+
+def _lock(enrolment: CustomerCard) -> CustomerCard:
+    return (
+        CustomerCard.objects.select_for_update(of=("self",))
+        .select_related("card", "customer", "store")
+        .get(pk=enrolment.pk)
+    )
+
+
+def _refresh_into(enrolment: CustomerCard, locked: CustomerCard) -> CustomerCard:
+    locked.refresh_from_db()
+    for field in ("stamps_count", "status", "last_stamped_at", "updated_at"):
+        setattr(enrolment, field, getattr(locked, field))
+    return enrolment
+
+
+def _entry(locked: CustomerCard, *, kind, delta, actor_user, actor_api_key, **extra) -> StampEntry:
+    return StampEntry.objects.create(
+        enrolment=locked,
+        kind=kind,
+        delta=delta,
+        balance_after=locked.stamps_count + delta,
+        actor_user=actor_user,
+        actor_api_key=actor_api_key,
+        **extra,
+    )
+
+
+def _refuse_if_closed(locked: CustomerCard, field: str) -> None:
+    if locked.effective_status == CustomerCard.Status.EXPIRED:
+        when = locked.expires_at or locked.card.expires_at
+        detail = f" on {timezone.localtime(when, locked.store.tzinfo):%Y-%m-%d}" if when else ""
+        raise ValidationError({field: [f"This card expired{detail}."]}, code="expired")
+    if locked.status == CustomerCard.Status.CANCELED:
+        raise ValidationError({field: ["This card was canceled."]}, code="canceled")
+
+
+def card_enrol(
+    *,
+    customer: Customer,
+    card: LoyaltyCard,
+    actor_user=None,
+    actor_api_key=None,
+    issued_at: datetime | None = None,
+) -> CustomerCard:
+    """Enrol `customer` in `card` with a fresh barcode code, applying the card's welcome stamps
+    (initial_stamps) as a "welcome" ledger entry."""
+    if card.store_id != customer.store_id:
+        raise ValidationError({"card_id": ["This card belongs to another store."]})
+    if card.archived:
+        raise ValidationError({"card_id": ["This card is archived; it takes no new customers."]})
+    if card.expires_at and card.expires_at <= timezone.now():
+        raise ValidationError({"card_id": ["This card programme has ended."]})
+    if CustomerCard.objects.filter(customer=customer, card=card).exists():
+        raise ValidationError({"card_id": ["The customer is already enrolled in this card."]})
+    issued_at = issued_at or timezone.now()
+    expires_at = issued_at + timedelta(days=card.expiry_days) if card.expiry_days else None
+    if card.expires_at and (expires_at is None or card.expires_at < expires_at):
+        expires_at = card.expires_at
+
+    for _attempt in range(5):
+        try:
+            with transaction.atomic():
+                enrolment = CustomerCard.objects.create(
+                    store_id=customer.store_id,
+                    customer=customer,
+                    card=card,
+                    code=_new_code(),
+                    issued_at=issued_at,
+                    expires_at=expires_at,
+                )
+                if card.initial_stamps:
+                    _entry(
+                        enrolment,
+                        kind=StampEntry.Kind.WELCOME,
+                        delta=card.initial_stamps,
+                        actor_user=actor_user,
+                        actor_api_key=actor_api_key,
+                    )
+                    CustomerCard.objects.filter(pk=enrolment.pk).update(
+                        stamps_count=card.initial_stamps
+                    )
+                    enrolment.stamps_count = card.initial_stamps
+                event_record(
+                    customer=customer,
+                    type=CustomerEvent.Type.CARD_ENROLLED,
+                    actor_user=actor_user,
+                    data={"card": card.name, "code": enrolment.code, "stamps": card.initial_stamps},
+                )
+            return enrolment
+        except IntegrityError as exc:
+            if "enrolment_one_per_card" in str(exc) or "customer_id, loyalty_customercard.card_id" in str(exc):
+                raise ValidationError(
+                    {"card_id": ["The customer is already enrolled in this card."]}
+                ) from exc
+            continue  # a code collision: draw another code
+    raise ValidationError({"card_id": ["Could not issue a card code; try again."]})
+
+
+def stamps_given_today(enrolment: CustomerCard) -> int:
+    tz = enrolment.store.tzinfo
+    start = datetime.combine(timezone.localtime(timezone.now(), tz).date(), time.min, tzinfo=tz)
+    given = enrolment.entries.filter(kind=StampEntry.Kind.STAMP, created_at__gte=start).aggregate(
+        total=Sum("delta")
+    )["total"]
+    return given or 0
+
+
+def stamp_add(
+    *,
+    enrolment: CustomerCard,
+    count: int = 1,
+    actor_user=None,
+    actor_api_key=None,
+    note: str = "",
+) -> CustomerCard:
+    """Add `count` stamps (1–100) to an active enrolment, within the card's daily limit."""
+    if isinstance(count, bool) or not isinstance(count, int) or not (
+        1 <= count <= MAX_STAMPS_PER_CALL
+    ):
+        raise ValidationError(
+            {"stamps": [f"Add from 1 to {MAX_STAMPS_PER_CALL} stamps at a time."]}, code="invalid"
+        )
+    with transaction.atomic():
+        locked = _lock(enrolment)
+        _refuse_if_closed(locked, "stamps")
+        limit = locked.card.max_stamps_per_day
+        if limit:
+            left = max(limit - stamps_given_today(locked), 0)
+            if count > left:
+                raise ValidationError(
+                    {
+                        "stamps": [
+                            f"This card takes at most {limit} stamps a day; {left} left today."
+                        ]
+                    },
+                    code="daily_limit",
+                )
+        _entry(
+            locked,
+            kind=StampEntry.Kind.STAMP,
+            delta=count,
+            actor_user=actor_user,
+            actor_api_key=actor_api_key,
+            note=note[:255],
+        )
+        CustomerCard.objects.filter(pk=locked.pk).update(
+            stamps_count=F("stamps_count") + count, last_stamped_at=timezone.now()
+        )
+        event_record(
+            customer=locked.customer,
+            type=CustomerEvent.Type.STAMPS_ADDED,
+            actor_user=actor_user,
+            data={"card": locked.card.name, "stamps": count, "balance": locked.stamps_count + count},
+        )
+    return _refresh_into(enrolment, locked)
+
+
+def reward_redeem(
+    *,
+    enrolment: CustomerCard,
+    reward: Reward,
+    actor_user=None,
+    actor_api_key=None,
+    note: str = "",
+) -> StampEntry:
+    """Spend the reward's stamps_required from the balance; refuses when there are too few.
+
+    Returns the "redeem" ledger entry (its balance_after is what remains).
+    """
+    if reward.card_id != enrolment.card_id:
+        raise ValidationError({"reward_id": ["This reward belongs to another card."]})
+    if not reward.active:
+        raise ValidationError({"reward_id": ["This reward is not available any more."]})
+    with transaction.atomic():
+        locked = _lock(enrolment)
+        _refuse_if_closed(locked, "reward_id")
+        cost = reward.stamps_required
+        if locked.stamps_count < cost:
+            raise ValidationError(
+                {
+                    "reward_id": [
+                        f"{reward.name} needs {cost} stamps; the card has {locked.stamps_count}."
+                    ]
+                },
+                code="insufficient_stamps",
+            )
+        entry = _entry(
+            locked,
+            kind=StampEntry.Kind.REDEEM,
+            delta=-cost,
+            actor_user=actor_user,
+            actor_api_key=actor_api_key,
+            reward=reward,
+            reward_name=reward.name,
+            note=note[:255],
+        )
+        updated = CustomerCard.objects.filter(pk=locked.pk, stamps_count__gte=cost).update(
+            stamps_count=F("stamps_count") - cost
+        )
+        if updated != 1:  # cannot happen under the row lock; kept as the last line of defence
+            raise ValidationError({"reward_id": ["Not enough stamps."]}, code="insufficient_stamps")
+        event_record(
+            customer=locked.customer,
+            type=CustomerEvent.Type.REWARD_REDEEMED,
+            actor_user=actor_user,
+            data={"card": locked.card.name, "reward": reward.name, "stamps": cost},
+        )
+    _refresh_into(enrolment, locked)
+    return entry
+
+
+def enrolment_adjust(
+    *,
+    enrolment: CustomerCard,
+    delta: int,
+    note: str = "",
+    actor_user=None,
+    actor_api_key=None,
+) -> CustomerCard:
+    """Correct a balance by `delta` (either sign, not zero); the balance never goes below 0."""
+    if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0:
+        raise ValidationError({"delta": ["Give a whole number of stamps other than 0."]})
+    with transaction.atomic():
+        locked = _lock(enrolment)
+        if locked.stamps_count + delta < 0:
+            raise ValidationError(
+                {"delta": [f"The card has {locked.stamps_count} stamps; it cannot go below 0."]},
+                code="insufficient_stamps",
+            )
+        _entry(
+            locked,
+            kind=StampEntry.Kind.ADJUST,
+            delta=delta,
+            actor_user=actor_user,
+            actor_api_key=actor_api_key,
+            note=note[:255],
+        )
+        CustomerCard.objects.filter(pk=locked.pk).update(stamps_count=F("stamps_count") + delta)
+        event_record(
+            customer=locked.customer,
+            type=CustomerEvent.Type.STAMPS_ADJUSTED,
+            actor_user=actor_user,
+            data={"card": locked.card.name, "delta": delta, "note": note[:255]},
+        )
+    return _refresh_into(enrolment, locked)
+
+
+def enrolment_expire(*, enrolment: CustomerCard) -> CustomerCard:
+    """Close an enrolment whose time has passed: status expired, remaining stamps written off
+    with an "expire" entry. Does nothing to an enrolment that has not expired."""
+    with transaction.atomic():
+        locked = _lock(enrolment)
+        if locked.status != CustomerCard.Status.ACTIVE or not locked.is_expired:
+            return _refresh_into(enrolment, locked)
+        _entry(
+            locked,
+            kind=StampEntry.Kind.EXPIRE,
+            delta=-locked.stamps_count,
+            actor_user=None,
+            actor_api_key=None,
+        )
+        CustomerCard.objects.filter(pk=locked.pk).update(
+            stamps_count=0, status=CustomerCard.Status.EXPIRED
+        )
+        event_record(
+            customer=locked.customer,
+            type=CustomerEvent.Type.CARD_EXPIRED,
+            data={"card": locked.card.name, "stamps_lost": locked.stamps_count},
+        )
+    return _refresh_into(enrolment, locked)

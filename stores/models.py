@@ -1,0 +1,153 @@
+import zoneinfo
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.db.models.functions import Lower
+from django.utils.timezone import now
+
+from stores.identifiers import new_public_id
+
+currency_validator = RegexValidator(r"^[A-Z]{3}$", "Use a 3-letter ISO 4217 code, like USD.")
+region_validator = RegexValidator(r"^[A-Z]{2}$", "Use a 2-letter ISO 3166 code, like US.")
+
+TIMEZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
+
+
+def store_public_id():
+    return new_public_id("store")
+
+
+def product_public_id():
+    return new_public_id("product")
+
+
+class Store(models.Model):
+    """The tenant: every customer, order, review and card belongs to exactly one store."""
+
+    public_id = models.CharField(max_length=40, unique=True, default=store_public_id, editable=False)
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=80, unique=True)
+    phone_region = models.CharField(
+        "default phone region",
+        max_length=2,
+        default="US",
+        validators=[region_validator],
+        help_text="Phones typed without a country code are read as numbers of this country.",
+    )
+    currency = models.CharField(max_length=3, default="USD", validators=[currency_validator])
+    timezone = models.CharField(max_length=64, default="UTC", choices=TIMEZONE_CHOICES)
+    reviews_enabled = models.BooleanField(default=True)
+    # Social sign-in: tokens must be issued for one of these audiences (never the caller's word).
+    apple_client_ids = models.JSONField(default=list, blank=True)
+    google_client_ids = models.JSONField(default=list, blank=True)
+    facebook_app_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def tzinfo(self):
+        return zoneinfo.ZoneInfo(self.timezone)
+
+
+class StoreMembership(models.Model):
+    class Role(models.TextChoices):
+        OWNER = "owner", "Owner"
+        MANAGER = "manager", "Manager"
+        STAFF = "staff", "Staff"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="store_memberships"
+    )
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.STAFF)
+    created_at = models.DateTimeField(default=now, editable=False)
+
+    class Meta:
+        ordering = ["store__name", "user__username"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "store"], name="membership_one_per_store"),
+            models.CheckConstraint(
+                condition=Q(role__in=["owner", "manager", "staff"]), name="membership_role_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user} · {self.store} ({self.get_role_display()})"
+
+
+class ApiKey(models.Model):
+    """A store's key. Only a SHA-256 of the key is kept; `prefix` is what a person can read."""
+
+    class Kind(models.TextChoices):
+        PUBLISHABLE = "publishable", "Publishable (shopper API)"
+        SECRET = "secret", "Secret (management API)"
+
+    PREFIXES = {Kind.PUBLISHABLE: "store_", Kind.SECRET: "sk_"}
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="api_keys")
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    name = models.CharField(max_length=100, blank=True)
+    prefix = models.CharField(max_length=16, help_text="The first characters, to tell keys apart.")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=now, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "API key"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["publishable", "secret"]), name="apikey_kind_valid"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.prefix}… ({self.get_kind_display()})"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class Product(models.Model):
+    """What orders and reviews point at; prices come from here, never from a shopper."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="products")
+    public_id = models.CharField(
+        max_length=40, unique=True, default=product_public_id, editable=False
+    )
+    name = models.CharField(max_length=200)
+    sku = models.CharField("SKU", max_length=64, blank=True)
+    description = models.TextField(blank=True)
+    price = models.DecimalField(
+        max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
+    )
+    currency = models.CharField(max_length=3, default="USD", validators=[currency_validator])
+    active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(default=now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(price__gte=0), name="product_price_not_negative"),
+            models.UniqueConstraint(
+                "store", Lower("sku"), condition=~Q(sku=""), name="product_sku_unique_per_store"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["store", "active", "name"], name="product_store_active_name"),
+        ]
+
+    def __str__(self):
+        return self.name
