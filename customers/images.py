@@ -31,7 +31,13 @@ def reencode_image(upload, *, max_bytes: int, max_side: int = 8000) -> ContentFi
             image_format = probe.format
             width, height = probe.size
             probe.verify()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+    except (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        Image.DecompressionBombError,
+    ) as exc:
         raise ValidationError("Upload a JPEG, PNG or WebP image.", code="invalid_image") from exc
     if image_format not in ALLOWED_FORMATS:
         raise ValidationError("Upload a JPEG, PNG or WebP image.", code="invalid_image")

@@ -76,7 +76,9 @@ class Customer(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.CheckConstraint(condition=~Q(first_name=""), name="customer_first_name_required"),
+            models.CheckConstraint(
+                condition=~Q(first_name=""), name="customer_first_name_required"
+            ),
             # A closed account has its personal data erased, so only open ones need a contact.
             models.CheckConstraint(
                 condition=~Q(email="") | ~Q(phone="") | Q(closed_at__isnull=False),
@@ -96,7 +98,9 @@ class Customer(models.Model):
                 condition=~Q(phone=""),
                 name="customer_phone_unique_per_store",
             ),
-            models.UniqueConstraint(fields=["store", "slug"], name="customer_slug_unique_per_store"),
+            models.UniqueConstraint(
+                fields=["store", "slug"], name="customer_slug_unique_per_store"
+            ),
             models.CheckConstraint(
                 condition=Q(status__in=["prospect", "acquired", "repeat"]),
                 name="customer_status_valid",
@@ -189,6 +193,23 @@ class SocialIdentity(models.Model):
         return f"{self.provider}:{self.subject}"
 
 
+SNAPSHOT_FIELDS = (
+    "name",
+    "street1",
+    "street2",
+    "city",
+    "province",
+    "postal_code",
+    "country",
+    "neighborhood",
+    "district",
+    "building",
+    "security_access_code",
+    "phone",
+    "instructions",
+)
+
+
 class Address(models.Model):
     """A saved place (Fleetbase "place"): where a customer wants things delivered."""
 
@@ -240,7 +261,14 @@ class Address(models.Model):
 
     @property
     def one_line(self) -> str:
-        parts = [self.street1, self.street2, self.city, self.province, self.postal_code, self.country]
+        parts = [
+            self.street1,
+            self.street2,
+            self.city,
+            self.province,
+            self.postal_code,
+            self.country,
+        ]
         return ", ".join(part for part in parts if part)
 
     @property
@@ -251,11 +279,7 @@ class Address(models.Model):
 
     def snapshot(self) -> dict:
         """The address as plain data, for an order to keep after the address changes."""
-        fields = (
-            "name street1 street2 city province postal_code country neighborhood district "
-            "building security_access_code phone instructions"
-        ).split()
-        data = {field: getattr(self, field) for field in fields}
+        data = {field: getattr(self, field) for field in SNAPSHOT_FIELDS}
         data["location"] = self.location
         return data
 
@@ -280,7 +304,9 @@ class Device(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["store", "token"], name="device_token_unique_per_store"),
+            models.UniqueConstraint(
+                fields=["store", "token"], name="device_token_unique_per_store"
+            ),
             models.CheckConstraint(
                 condition=Q(platform__in=["ios", "android", "web"]), name="device_platform_valid"
             ),
@@ -325,6 +351,9 @@ class VerificationCode(models.Model):
                 name="verification_lookup",
             ),
         ]
+
+    def __str__(self):
+        return f"{self.get_purpose_display()} code for {self.identity}"
 
 
 class CustomerToken(models.Model):

@@ -14,7 +14,11 @@ def _word_condition(word: str) -> Q:
         Q(first_name__icontains=word)
         | Q(last_name__icontains=word)
         | Q(email__icontains=word)
-        | Q(Exists(ExternalReference.objects.filter(customer=OuterRef("pk"), external_id__iexact=word)))
+        | Q(
+            Exists(
+                ExternalReference.objects.filter(customer=OuterRef("pk"), external_id__iexact=word)
+            )
+        )
     )
     digits = phone_digits(word)
     # A phone is found however it is typed: "+1 (415) 555-0123", "4155550123", its last digits.

@@ -33,7 +33,10 @@ from customers.phones import normalize_phone
 _CONSTRAINT_ERRORS = [
     (("customer_email_unique_per_store",), "email", "A customer with this email already exists."),
     (
-        ("customer_phone_unique_per_store", "customers_customer.store_id, customers_customer.phone"),
+        (
+            "customer_phone_unique_per_store",
+            "customers_customer.store_id, customers_customer.phone",
+        ),
         "phone",
         "A customer with this phone number already exists.",
     ),
@@ -223,7 +226,10 @@ def _upsert_external_references(customer: Customer, references) -> None:
             )
         if not existing:
             ExternalReference.objects.create(
-                store_id=customer.store_id, customer=customer, source=source, external_id=external_id
+                store_id=customer.store_id,
+                customer=customer,
+                source=source,
+                external_id=external_id,
             )
 
 
@@ -479,10 +485,11 @@ def _clean_address(customer: Customer, data: dict, *, partial: bool) -> dict:
         if field in ("latitude", "longitude", "is_default"):
             cleaned[field] = value
         else:
-            cleaned[field] = (value or "").strip() if isinstance(value, str) or value is None else value
-    if not partial or "street1" in cleaned:
-        if not cleaned.get("street1"):
-            errors["street1"] = ["Enter a street address."]
+            cleaned[field] = (
+                (value or "").strip() if isinstance(value, str) or value is None else value
+            )
+    if (not partial or "street1" in cleaned) and not cleaned.get("street1"):
+        errors["street1"] = ["Enter a street address."]
     if cleaned.get("country"):
         country = cleaned["country"].upper()
         if len(country) != 2 or not country.isalpha():
@@ -537,7 +544,9 @@ def address_create(
             locked.addresses.filter(is_default=True).update(is_default=False)
         try:
             with transaction.atomic():
-                address = Address.objects.create(customer=customer, is_default=make_default, **cleaned)
+                address = Address.objects.create(
+                    customer=customer, is_default=make_default, **cleaned
+                )
         except IntegrityError as exc:
             raise validation_error_from_integrity(exc) from exc
         _address_event(address, CustomerEvent.Type.ADDRESS_ADDED, actor_user, actor_customer)
@@ -559,7 +568,9 @@ def address_update(
             raise validation_error_from_integrity(exc) from exc
         _address_event(address, CustomerEvent.Type.ADDRESS_UPDATED, actor_user, actor_customer)
         if make_default and not address.is_default:
-            address_set_default(address=address, actor_user=actor_user, actor_customer=actor_customer)
+            address_set_default(
+                address=address, actor_user=actor_user, actor_customer=actor_customer
+            )
     return address
 
 

@@ -114,7 +114,9 @@ class CustomerCard(models.Model):
         verbose_name = "customer card"
         constraints = [
             models.UniqueConstraint(fields=["customer", "card"], name="enrolment_one_per_card"),
-            models.UniqueConstraint(fields=["store", "code"], name="enrolment_code_unique_per_store"),
+            models.UniqueConstraint(
+                fields=["store", "code"], name="enrolment_code_unique_per_store"
+            ),
             models.CheckConstraint(
                 condition=Q(stamps_count__gte=0), name="enrolment_stamps_not_negative"
             ),

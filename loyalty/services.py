@@ -115,7 +115,9 @@ def card_enrol(
                 )
             return enrolment
         except IntegrityError as exc:
-            if "enrolment_one_per_card" in str(exc) or "customer_id, loyalty_customercard.card_id" in str(exc):
+            if "enrolment_one_per_card" in str(
+                exc
+            ) or "customer_id, loyalty_customercard.card_id" in str(exc):
                 raise ValidationError(
                     {"card_id": ["The customer is already enrolled in this card."]}
                 ) from exc
@@ -141,8 +143,10 @@ def stamp_add(
     note: str = "",
 ) -> CustomerCard:
     """Add `count` stamps (1–100) to an active enrolment, within the card's daily limit."""
-    if isinstance(count, bool) or not isinstance(count, int) or not (
-        1 <= count <= MAX_STAMPS_PER_CALL
+    if (
+        isinstance(count, bool)
+        or not isinstance(count, int)
+        or not (1 <= count <= MAX_STAMPS_PER_CALL)
     ):
         raise ValidationError(
             {"stamps": [f"Add from 1 to {MAX_STAMPS_PER_CALL} stamps at a time."]}, code="invalid"
@@ -177,7 +181,11 @@ def stamp_add(
             customer=locked.customer,
             type=CustomerEvent.Type.STAMPS_ADDED,
             actor_user=actor_user,
-            data={"card": locked.card.name, "stamps": count, "balance": locked.stamps_count + count},
+            data={
+                "card": locked.card.name,
+                "stamps": count,
+                "balance": locked.stamps_count + count,
+            },
         )
     return _refresh_into(enrolment, locked)
 

@@ -26,7 +26,9 @@ class Order(models.Model):
     customer = models.ForeignKey(
         Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="orders"
     )
-    public_id = models.CharField(max_length=40, unique=True, default=order_public_id, editable=False)
+    public_id = models.CharField(
+        max_length=40, unique=True, default=order_public_id, editable=False
+    )
     number = models.PositiveIntegerField()
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.CREATED)
     currency = models.CharField(max_length=3)
@@ -43,9 +45,13 @@ class Order(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["store", "number"], name="order_number_unique_per_store"),
+            models.UniqueConstraint(
+                fields=["store", "number"], name="order_number_unique_per_store"
+            ),
             models.CheckConstraint(condition=Q(number__gte=1), name="order_number_positive"),
-            models.CheckConstraint(condition=Q(subtotal__gte=0), name="order_subtotal_not_negative"),
+            models.CheckConstraint(
+                condition=Q(subtotal__gte=0), name="order_subtotal_not_negative"
+            ),
             models.CheckConstraint(condition=Q(total__gte=0), name="order_total_not_negative"),
             models.CheckConstraint(
                 condition=Q(status__in=["created", "paid", "fulfilled", "completed", "canceled"]),

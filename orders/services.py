@@ -26,8 +26,10 @@ def _clean_items(store: Store, items: Iterable[dict]) -> list[tuple[Product, int
     for item in items:
         product = item.get("product")
         quantity = item.get("quantity", 1)
-        if isinstance(quantity, bool) or not isinstance(quantity, int) or not (
-            1 <= quantity <= MAX_QUANTITY
+        if (
+            isinstance(quantity, bool)
+            or not isinstance(quantity, int)
+            or not (1 <= quantity <= MAX_QUANTITY)
         ):
             raise ValidationError(
                 {"items": [f"Each quantity must be a whole number from 1 to {MAX_QUANTITY}."]}

@@ -126,8 +126,12 @@ class ReviewVote(models.Model):
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["review", "customer"], name="reviewvote_one_per_customer"),
-            models.CheckConstraint(condition=Q(value__in=[1, -1]), name="reviewvote_value_plus_minus_one"),
+            models.UniqueConstraint(
+                fields=["review", "customer"], name="reviewvote_one_per_customer"
+            ),
+            models.CheckConstraint(
+                condition=Q(value__in=[1, -1]), name="reviewvote_value_plus_minus_one"
+            ),
         ]
 
     def __str__(self):

@@ -15,7 +15,14 @@ PUBLIC_ID_LENGTH = 16
 
 
 def new_public_id(prefix: str, length: int = PUBLIC_ID_LENGTH) -> str:
-    return f"{prefix}_" + "".join(secrets.choice(_ALPHABET) for _ in range(length))
+    # One read of the OS's random source per id (not one per character): seeding 100,000
+    # demo customers spends its time elsewhere. 62**16 > 2**95, so 16 characters hold 88 bits.
+    number = int.from_bytes(secrets.token_bytes(11))
+    chars = []
+    for _ in range(length):
+        number, digit = divmod(number, 62)
+        chars.append(_ALPHABET[digit])
+    return f"{prefix}_" + "".join(chars)
 
 
 def new_secret(prefix: str = "", nbytes: int = 32) -> str:

@@ -27,7 +27,9 @@ def product_public_id():
 class Store(models.Model):
     """The tenant: every customer, order, review and card belongs to exactly one store."""
 
-    public_id = models.CharField(max_length=40, unique=True, default=store_public_id, editable=False)
+    public_id = models.CharField(
+        max_length=40, unique=True, default=store_public_id, editable=False
+    )
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True)
     phone_region = models.CharField(

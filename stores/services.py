@@ -65,14 +65,14 @@ class NewStore:
     secret_key: str
 
 
-def store_create(*, name: str, **fields) -> NewStore:
+def store_create(*, name: str, slug: str = "", **fields) -> NewStore:
     """Create a store with one publishable and one secret key; the raw keys exist only in the
     returned value."""
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": ["Enter a store name."]})
     with transaction.atomic():
-        store = Store.objects.create(name=name, slug=_unique_store_slug(name), **fields)
+        store = Store.objects.create(name=name, slug=slug or _unique_store_slug(name), **fields)
         publishable = api_key_create(store=store, kind=ApiKey.Kind.PUBLISHABLE, name="Default")
         secret = api_key_create(store=store, kind=ApiKey.Kind.SECRET, name="Default")
     return NewStore(store=store, publishable_key=publishable.raw, secret_key=secret.raw)

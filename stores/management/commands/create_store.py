@@ -36,8 +36,9 @@ class Command(BaseCommand):
         if options["json"]:
             self.stdout.write(json.dumps(result))
             return
-        self.stdout.write(self.style.SUCCESS(f"Created store {result['name']} (id {result['id']})."))
+        self.stdout.write(
+            self.style.SUCCESS(f"Created store {result['name']} (id {result['id']}).")
+        )
         self.stdout.write(f"  Publishable key (shopper API): {result['publishable_key']}")
         self.stdout.write(f"  Secret key (management API):   {result['secret_key']}")
         self.stdout.write("Keys are stored hashed: copy them now, they cannot be shown again.")
-

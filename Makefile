@@ -1,0 +1,48 @@
+# The two commands: `make run` and `make test`. Both can be run again and again.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+INSTALLED := $(VENV)/.installed
+ASSETS := node_modules/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test lint install assets migrate demo bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+
+# Re-installs only when pyproject.toml changes.
+$(INSTALLED): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+# Bootstrap, Bootstrap Icons and htmx from the npm registry into node_modules/ (ignored).
+$(ASSETS): package.json
+	npm install --no-audit --no-fund --loglevel=error
+	touch $@
+
+install: $(INSTALLED) $(ASSETS)
+
+assets: $(ASSETS)
+
+migrate: install
+	DEBUG=true $(PY) manage.py migrate --noinput
+
+# Loads the demo store the first time, then only prints its login and keys.
+demo: migrate
+	DEBUG=true $(PY) manage.py seed_demo
+
+run: demo
+	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
+
+test: install
+	$(PY) -m pytest
+
+lint: install
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+
+clean:
+	rm -rf var/test.sqlite3* .pytest_cache .ruff_cache
