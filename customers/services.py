@@ -142,8 +142,10 @@ def _clean_phone(store, phone: str | None, *, exclude_pk=None) -> str:
     return phone
 
 
-def _clean_contact(store, data: dict, *, exclude_pk=None) -> dict:
-    """Normalise and check email and phone, collecting the errors of both."""
+def customer_contact_clean(store, data: dict, *, exclude_pk=None) -> dict:
+    """Normalise and check the email and phone in `data` (lower-case email, E.164 phone, both
+    free in the store), collecting the errors of both. Forms call it to show these errors on
+    their fields before calling customer_create / customer_update, which call it again."""
     errors: dict[str, list[str]] = {}
     cleaned = {}
     for field, cleaner in (("email", _clean_email), ("phone", _clean_phone)):
@@ -261,7 +263,7 @@ def customer_create(
     if not first_name:
         errors["first_name"] = ["Enter a first name."]
     try:
-        contact = _clean_contact(store, {"email": email, "phone": phone})
+        contact = customer_contact_clean(store, {"email": email, "phone": phone})
     except ValidationError as exc:
         errors.update(exc.message_dict)
         contact = {}
@@ -350,7 +352,7 @@ def customer_update(
             changes[field] = value
     try:
         changes.update(
-            _clean_contact(
+            customer_contact_clean(
                 store, {k: data[k] for k in ("email", "phone") if k in data}, exclude_pk=customer.pk
             )
         )
@@ -475,7 +477,9 @@ def _delete_file_on_commit(storage, name: str) -> None:
 # --- Addresses ------------------------------------------------------------------------------
 
 
-def _clean_address(customer: Customer, data: dict, *, partial: bool) -> dict:
+def address_data_clean(customer: Customer, data: dict, *, partial: bool) -> dict:
+    """Check and normalise address fields (country code, E.164 phone, location pair); forms
+    call it before address_create / address_update, which call it again."""
     unknown = set(data) - ADDRESS_FIELDS
     if unknown:
         raise ValidationError({field: ["Unknown address field."] for field in unknown})
@@ -534,7 +538,7 @@ def address_create(
     *, customer: Customer, data: dict, actor_user=None, actor_customer: Customer | None = None
 ) -> Address:
     """Save a new address. The first address, or one sent with is_default, becomes the default."""
-    cleaned = _clean_address(customer, data, partial=False)
+    cleaned = address_data_clean(customer, data, partial=False)
     make_default = bool(cleaned.pop("is_default", False))
     with transaction.atomic():
         locked = Customer.objects.select_for_update().get(pk=customer.pk)
@@ -556,7 +560,7 @@ def address_create(
 def address_update(
     *, address: Address, data: dict, actor_user=None, actor_customer: Customer | None = None
 ) -> Address:
-    cleaned = _clean_address(address.customer, data, partial=True)
+    cleaned = address_data_clean(address.customer, data, partial=True)
     make_default = cleaned.pop("is_default", None)
     with transaction.atomic():
         for field, value in cleaned.items():

@@ -21,6 +21,11 @@ MAX_STAMPS_PER_CALL = 100
 CODE_DIGITS = 12
 
 
+def _refusal(field: str, message: str, code: str) -> ValidationError:
+    """A field error whose code survives (the APIs map codes like "daily_limit" to answers)."""
+    return ValidationError({field: ValidationError(message, code=code)})
+
+
 def _new_code() -> str:
     return "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
 
@@ -56,9 +61,9 @@ def _refuse_if_closed(locked: CustomerCard, field: str) -> None:
     if locked.effective_status == CustomerCard.Status.EXPIRED:
         when = locked.expires_at or locked.card.expires_at
         detail = f" on {timezone.localtime(when, locked.store.tzinfo):%Y-%m-%d}" if when else ""
-        raise ValidationError({field: [f"This card expired{detail}."]}, code="expired")
+        raise _refusal(field, f"This card expired{detail}.", "expired")
     if locked.status == CustomerCard.Status.CANCELED:
-        raise ValidationError({field: ["This card was canceled."]}, code="canceled")
+        raise _refusal(field, "This card was canceled.", "canceled")
 
 
 def card_enrol(
@@ -148,8 +153,8 @@ def stamp_add(
         or not isinstance(count, int)
         or not (1 <= count <= MAX_STAMPS_PER_CALL)
     ):
-        raise ValidationError(
-            {"stamps": [f"Add from 1 to {MAX_STAMPS_PER_CALL} stamps at a time."]}, code="invalid"
+        raise _refusal(
+            "stamps", f"Add from 1 to {MAX_STAMPS_PER_CALL} stamps at a time.", "invalid"
         )
     with transaction.atomic():
         locked = _lock(enrolment)
@@ -158,13 +163,10 @@ def stamp_add(
         if limit:
             left = max(limit - stamps_given_today(locked), 0)
             if count > left:
-                raise ValidationError(
-                    {
-                        "stamps": [
-                            f"This card takes at most {limit} stamps a day; {left} left today."
-                        ]
-                    },
-                    code="daily_limit",
+                raise _refusal(
+                    "stamps",
+                    f"This card takes at most {limit} stamps a day; {left} left today.",
+                    "daily_limit",
                 )
         _entry(
             locked,
@@ -211,13 +213,10 @@ def reward_redeem(
         _refuse_if_closed(locked, "reward_id")
         cost = reward.stamps_required
         if locked.stamps_count < cost:
-            raise ValidationError(
-                {
-                    "reward_id": [
-                        f"{reward.name} needs {cost} stamps; the card has {locked.stamps_count}."
-                    ]
-                },
-                code="insufficient_stamps",
+            raise _refusal(
+                "reward_id",
+                f"{reward.name} needs {cost} stamps; the card has {locked.stamps_count}.",
+                "insufficient_stamps",
             )
         entry = _entry(
             locked,
@@ -233,7 +232,7 @@ def reward_redeem(
             stamps_count=F("stamps_count") - cost
         )
         if updated != 1:  # cannot happen under the row lock; kept as the last line of defence
-            raise ValidationError({"reward_id": ["Not enough stamps."]}, code="insufficient_stamps")
+            raise _refusal("reward_id", "Not enough stamps.", "insufficient_stamps")
         event_record(
             customer=locked.customer,
             type=CustomerEvent.Type.REWARD_REDEEMED,
@@ -258,9 +257,10 @@ def enrolment_adjust(
     with transaction.atomic():
         locked = _lock(enrolment)
         if locked.stamps_count + delta < 0:
-            raise ValidationError(
-                {"delta": [f"The card has {locked.stamps_count} stamps; it cannot go below 0."]},
-                code="insufficient_stamps",
+            raise _refusal(
+                "delta",
+                f"The card has {locked.stamps_count} stamps; it cannot go below 0.",
+                "insufficient_stamps",
             )
         _entry(
             locked,

@@ -5,8 +5,10 @@ its keys), keys are revoked by `api_key_revoke`, and a raw key is shown once, on
 follows its creation, and never stored. The first section holds the pieces every app's admin uses.
 """
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.forms.models import BaseInlineFormSet
 from django.template import engines
 from django.template.response import TemplateResponse
@@ -81,6 +83,29 @@ ISSUED_KEYS_TEMPLATE = engines["django"].from_string(
 )
 
 
+class StoreAdminForm(forms.ModelForm):
+    class Meta:
+        model = Store
+        fields = [
+            "name",
+            "slug",
+            "phone_region",
+            "currency",
+            "timezone",
+            "reviews_enabled",
+            "apple_client_ids",
+            "google_client_ids",
+            "facebook_app_id",
+        ]
+
+    # A blank JSON box means None, which the NOT NULL lists refuse; it means "no ids".
+    def clean_apple_client_ids(self):
+        return self.cleaned_data["apple_client_ids"] or []
+
+    def clean_google_client_ids(self):
+        return self.cleaned_data["google_client_ids"] or []
+
+
 class ApiKeyInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = ApiKey
     fields = ["prefix", "kind", "name", "created_at", "last_used_at", "revoked_at"]
@@ -91,6 +116,7 @@ class ApiKeyInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 @admin.register(Store)
 class StoreAdmin(admin.ModelAdmin):
+    form = StoreAdminForm
     list_display = [
         "name",
         "slug",
@@ -149,12 +175,13 @@ class StoreAdmin(admin.ModelAdmin):
     @admin.action(description="Issue a new publishable and secret key", permissions=["issue_keys"])
     def issue_keys(self, request, queryset):
         keys = []
-        for store in queryset:
-            for kind in (ApiKey.Kind.PUBLISHABLE, ApiKey.Kind.SECRET):
-                issued = api_key_create(
-                    store=store, kind=kind, name=f"Issued {timezone.now():%Y-%m-%d}"
-                )
-                keys.append((store, kind.label, issued.raw))
+        with transaction.atomic():  # all the keys shown, or none issued
+            for store in queryset:
+                for kind in (ApiKey.Kind.PUBLISHABLE, ApiKey.Kind.SECRET):
+                    issued = api_key_create(
+                        store=store, kind=kind, name=f"Issued {timezone.now():%Y-%m-%d}"
+                    )
+                    keys.append((store, kind.label, issued.raw))
         return self._issued_keys_response(request, keys, request.get_full_path())
 
     def has_issue_keys_permission(self, request):

@@ -1,0 +1,568 @@
+"""Customers in Django admin: a face over customers.services.
+
+Every write a customer page makes goes through a service: the customer itself
+(customer_create / customer_update / customer_delete), their addresses (address_*) and their
+loyalty enrolments (card_enrol). The forms run the service's own checks first, so a duplicate
+email or a bad phone comes back as a field error instead of an error page. The timeline, codes,
+tokens and sign-in identities are written by services only, and read-only here.
+"""
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+from django.utils.html import format_html
+
+from customers.models import (
+    Address,
+    Customer,
+    CustomerEvent,
+    CustomerToken,
+    Device,
+    ExternalReference,
+    SocialIdentity,
+    Tag,
+    VerificationCode,
+)
+from customers.selectors import customer_search
+from customers.services import (
+    ADDRESS_FIELDS,
+    CUSTOMER_FIELDS,
+    address_create,
+    address_data_clean,
+    address_delete,
+    address_update,
+    customer_contact_clean,
+    customer_create,
+    customer_delete,
+    customer_update,
+)
+from loyalty.admin import card_label, enrolable_cards, enrolment_problems
+from loyalty.models import CustomerCard
+from loyalty.services import card_enrol
+from orders.models import Order
+from stores.admin import LatestRowsFormSet, ReadOnlyAdminMixin, add_service_errors, adopt_saved
+
+# --- Forms: the service's checks, run while the form can still show them --------------------
+
+
+class CustomerAdminForm(forms.ModelForm):
+    class Meta:
+        model = Customer
+        fields = [
+            "store",
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "birthday",
+            "photo",
+            "tags",
+            "is_guest",
+            "metadata",
+        ]
+
+    def clean(self):
+        cleaned = super().clean()
+        store = cleaned.get("store") if "store" in self.fields else self.instance.store
+        if store is None:
+            return cleaned
+        contact = {field: cleaned[field] for field in ("email", "phone") if field in cleaned}
+        try:
+            # Lower-cases the email, makes the phone E.164 and checks both are free in the store.
+            cleaned.update(customer_contact_clean(store, contact, exclude_pk=self.instance.pk))
+        except ValidationError as exc:
+            add_service_errors(self, exc)
+        if (
+            not self.has_error("email")
+            and not self.has_error("phone")
+            and not cleaned.get("email")
+            and not cleaned.get("phone")
+            and not self.instance.is_closed
+        ):
+            self.add_error("email", "Enter an email or a phone number.")
+        foreign = [tag.name for tag in cleaned.get("tags") or () if tag.store_id != store.pk]
+        if foreign:
+            self.add_error("tags", f"Not tags of {store}: {', '.join(foreign)}.")
+        return cleaned
+
+    def service_data(self, *, change: bool) -> dict:
+        """The cleaned values in the shape customer_create / customer_update take."""
+        names = [name for name in self.cleaned_data if name in CUSTOMER_FIELDS | {"is_guest"}]
+        if change:
+            names = [name for name in names if name in self.changed_data]
+        data = {name: self.cleaned_data[name] for name in names}
+        if "tags" in data:
+            data["tags"] = [tag.name for tag in data["tags"]]
+        if "photo" in data:
+            data["photo"] = data["photo"] or None  # False is the "clear" box: remove the photo
+        return data
+
+
+ADDRESS_FORM_FIELDS = [
+    "name",
+    "street1",
+    "street2",
+    "building",
+    "neighborhood",
+    "district",
+    "city",
+    "province",
+    "postal_code",
+    "country",
+    "phone",
+    "security_access_code",
+    "instructions",
+    "latitude",
+    "longitude",
+    "is_default",
+]
+
+
+class AddressAdminForm(forms.ModelForm):
+    """An address form checked by the address service (phone, country, location)."""
+
+    class Meta:
+        model = Address
+        fields = ["customer", *ADDRESS_FORM_FIELDS]
+
+    def clean(self):
+        cleaned = super().clean()
+        customer = cleaned.get("customer") or getattr(self.instance, "customer", None)
+        if self.errors or customer is None or customer.store_id is None:
+            return cleaned
+        names = [name for name in self.fields if name in ADDRESS_FIELDS and name in cleaned]
+        if self.instance.pk:
+            names = [name for name in names if name in self.changed_data]
+            if {"latitude", "longitude"} & set(names):  # the service checks them as a pair
+                names += [name for name in ("latitude", "longitude") if name in self.fields]
+        data = {name: cleaned[name] for name in dict.fromkeys(names)}
+        try:
+            self.service_data = address_data_clean(customer, data, partial=bool(self.instance.pk))
+        except ValidationError as exc:
+            add_service_errors(self, exc)
+        return cleaned
+
+
+class EnrolmentInlineForm(forms.ModelForm):
+    class Meta:
+        model = CustomerCard
+        fields = ["card"]
+
+    def clean(self):
+        cleaned = super().clean()
+        customer = getattr(self.instance, "customer", None)
+        card = cleaned.get("card")
+        if card and customer is not None and customer.store_id:
+            for problem in enrolment_problems(customer, card):
+                self.add_error("card", problem)
+        return cleaned
+
+
+# --- Customer -------------------------------------------------------------------------------
+
+
+class AddressInline(admin.TabularInline):
+    model = Address
+    form = AddressAdminForm
+    fields = [
+        "name",
+        "street1",
+        "street2",
+        "city",
+        "province",
+        "postal_code",
+        "country",
+        "phone",
+        "is_default",
+    ]
+    extra = 0
+    show_change_link = True
+
+
+class CustomerCardInline(admin.TabularInline):
+    """Enrolments: listed read-only; a new row enrols the customer through card_enrol."""
+
+    model = CustomerCard
+    form = EnrolmentInlineForm
+    fields = ["card", "code", "stamps_count", "effective_status", "expires_at"]
+    readonly_fields = ["code", "stamps_count", "effective_status", "expires_at"]
+    extra = 0
+    show_change_link = True
+    verbose_name = "loyalty enrolment"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("card")
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        card_field = formset.form.base_fields.get("card")
+        if card_field is not None:
+            cards = enrolable_cards(store=obj.store if obj else None)
+            card_field.queryset = cards.exclude(enrolments__customer=obj) if obj else cards
+            card_field.label_from_instance = card_label
+        return formset
+
+    def has_change_permission(self, request, obj=None):
+        return False  # existing rows are read-only: balances move through the loyalty services
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.display(description="Status")
+    def effective_status(self, enrolment):
+        return CustomerCard.Status(enrolment.effective_status).label
+
+
+class CustomerOrderInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = Order
+    formset = LatestRowsFormSet
+    fields = ["number", "status", "total", "currency", "created_at"]
+    readonly_fields = fields
+    show_change_link = True
+    verbose_name_plural = f"latest {LatestRowsFormSet.limit} orders"
+
+
+@admin.register(Customer)
+class CustomerAdmin(admin.ModelAdmin):
+    form = CustomerAdminForm
+    list_display = [
+        "display_name",
+        "email",
+        "phone",
+        "status",
+        "is_guest",
+        "total_orders_count",
+        "tag_names",
+        "store",
+        "created_at",
+    ]
+    list_filter = ["store", "status", "is_guest", "tags"]
+    list_select_related = ["store"]
+    # Shown as the search box's fields; get_search_results hands the term to the selector.
+    search_fields = ["first_name", "last_name", "email", "phone"]
+    search_help_text = "Name, email, phone (typed any way) or an external id."
+    show_full_result_count = False
+    autocomplete_fields = ["tags"]
+    readonly_fields = [
+        "public_id",
+        "slug",
+        "status",
+        "total_orders_count",
+        "orders_link",
+        "has_password",
+        "last_login_at",
+        "created_at",
+        "updated_at",
+        "closed_at",
+    ]
+    fieldsets = [
+        (None, {"fields": ["store", "first_name", "last_name", "email", "phone", "birthday"]}),
+        ("Profile", {"fields": ["photo", "tags", "is_guest", "metadata"]}),
+        (
+            "Record",
+            {
+                "fields": [
+                    "public_id",
+                    "slug",
+                    "status",
+                    "total_orders_count",
+                    "orders_link",
+                    "has_password",
+                    "last_login_at",
+                    "created_at",
+                    "updated_at",
+                    "closed_at",
+                ]
+            },
+        ),
+    ]
+    inlines = [AddressInline, CustomerCardInline, CustomerOrderInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("store").prefetch_related("tags")
+
+    def get_search_results(self, request, queryset, search_term):
+        # The product's one customer search (the console and the APIs use it too): it finds a
+        # phone however it is typed, and on PostgreSQL each column it ORs has a trigram index,
+        # which plain admin search_fields would miss for the phone (PITFALLS, "Search").
+        return customer_search(queryset, search_term), False
+
+    def get_fieldsets(self, request, obj=None):
+        if obj is None:  # public id, slug and dates do not exist before the customer does
+            return [(name, options) for name, options in self.fieldsets if name != "Record"]
+        return self.fieldsets
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj:  # customer_update moves neither: a customer stays in its store and kind
+            return [*self.readonly_fields, "store", "is_guest"]
+        return self.readonly_fields
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj else [AddressInline, CustomerCardInline]
+
+    @admin.display(description="Name", ordering="first_name")
+    def display_name(self, customer):
+        return customer.name
+
+    @admin.display(description="Tags")
+    def tag_names(self, customer):
+        return ", ".join(tag.name for tag in customer.tags.all())
+
+    @admin.display(description="Password set", boolean=True)
+    def has_password(self, customer):
+        return customer.has_password
+
+    @admin.display(description="Orders")
+    def orders_link(self, customer):
+        url = reverse("admin:orders_order_changelist")
+        return format_html(
+            '<a href="{}?customer__id__exact={}">All orders of this customer</a>', url, customer.pk
+        )
+
+    # Writes: through the services, with the signed-in staff user as the actor.
+
+    def save_model(self, request, obj, form, change):
+        data = form.service_data(change=change)
+        if change:
+            # The form has already copied its values onto `obj`; the service compares against
+            # the stored row to know what changed, so it gets a fresh one.
+            stored = Customer.objects.select_related("store").get(pk=obj.pk)
+            customer = customer_update(customer=stored, data=data, actor_user=request.user)
+        else:
+            customer = customer_create(
+                store=form.cleaned_data["store"], actor_user=request.user, **data
+            )
+        adopt_saved(obj, customer)
+
+    def save_related(self, request, form, formsets, change):
+        # No form.save_m2m(): the tags were set by the service.
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
+
+    def save_formset(self, request, form, formset, change):
+        customer = form.instance
+        new, changed, deleted = [], [], []
+        if formset.model is Address:
+            for address_form in formset.deleted_forms:
+                if address_form.instance.pk:
+                    address = Address.objects.get(pk=address_form.instance.pk)
+                    address_delete(address=address, actor_user=request.user)
+                    deleted.append(address)
+            for address_form in formset.forms:
+                if address_form in formset.deleted_forms or not address_form.has_changed():
+                    continue
+                if address_form.instance.pk:
+                    stored = Address.objects.select_related("customer__store").get(
+                        pk=address_form.instance.pk
+                    )
+                    address = address_update(
+                        address=stored, data=address_form.service_data, actor_user=request.user
+                    )
+                    changed.append((address, address_form.changed_data))
+                else:
+                    address = address_create(
+                        customer=customer, data=address_form.service_data, actor_user=request.user
+                    )
+                    new.append(address)
+        elif formset.model is CustomerCard:
+            for enrolment_form in formset.extra_forms:
+                if enrolment_form.has_changed():
+                    card = enrolment_form.cleaned_data["card"]
+                    new.append(card_enrol(customer=customer, card=card, actor_user=request.user))
+        # What the admin's history message reads (formset.save() would have set them).
+        formset.new_objects, formset.changed_objects = new, changed
+        formset.deleted_objects = deleted
+
+    def get_deleted_objects(self, objs, request):
+        # Deleting a customer is one business action (customer_delete); the rows it takes along
+        # (ledger, timeline, tokens) are read-only in the admin, which must not block it.
+        to_delete, counts, _perms_needed, protected = super().get_deleted_objects(objs, request)
+        return to_delete, counts, set(), protected
+
+    def delete_model(self, request, obj):
+        customer_delete(customer=obj, actor_user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for customer in queryset:
+            customer_delete(customer=customer, actor_user=request.user)
+
+
+@admin.register(Tag)
+class TagAdmin(admin.ModelAdmin):
+    list_display = ["name", "store"]
+    list_filter = ["store"]
+    list_select_related = ["store"]
+    search_fields = ["name"]
+
+
+@admin.register(Address)
+class AddressAdmin(admin.ModelAdmin):
+    form = AddressAdminForm
+    list_display = ["__str__", "name", "customer", "is_default", "country", "created_at"]
+    list_filter = ["is_default"]
+    list_select_related = ["customer"]
+    search_fields = ["=public_id", "^postal_code", "street1"]
+    show_full_result_count = False
+    autocomplete_fields = ["customer"]
+    readonly_fields = ["public_id", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["customer", *ADDRESS_FORM_FIELDS]}),
+        ("Record", {"fields": ["public_id", "created_at", "updated_at"]}),
+    ]
+
+    def get_fieldsets(self, request, obj=None):
+        return self.fieldsets if obj else self.fieldsets[:1]
+
+    def get_readonly_fields(self, request, obj=None):
+        # address_update keeps an address with its customer.
+        return [*self.readonly_fields, "customer"] if obj else self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            stored = Address.objects.select_related("customer__store").get(pk=obj.pk)
+            address = address_update(
+                address=stored, data=form.service_data, actor_user=request.user
+            )
+        else:
+            address = address_create(
+                customer=form.cleaned_data["customer"],
+                data=form.service_data,
+                actor_user=request.user,
+            )
+        adopt_saved(obj, address)
+
+    def delete_model(self, request, obj):
+        address_delete(address=obj, actor_user=request.user)
+
+    def delete_queryset(self, request, queryset):
+        for address in queryset:
+            address_delete(address=address, actor_user=request.user)
+
+
+class ExternalReferenceForm(forms.ModelForm):
+    class Meta:
+        model = ExternalReference
+        fields = ["customer", "source", "external_id"]
+
+    def clean(self):
+        cleaned = super().clean()
+        customer = cleaned.get("customer") or getattr(self.instance, "customer", None)
+        source, external_id = cleaned.get("source"), cleaned.get("external_id")
+        if customer is not None and source and external_id:
+            # The store comes from the customer; the unique constraint is per store.
+            self.instance.store_id = customer.store_id
+            taken = ExternalReference.objects.filter(
+                store_id=customer.store_id, source=source, external_id=external_id
+            ).exclude(pk=self.instance.pk)
+            if taken.exists():
+                self.add_error(
+                    "external_id", "This external id already belongs to another customer."
+                )
+        return cleaned
+
+
+@admin.register(ExternalReference)
+class ExternalReferenceAdmin(admin.ModelAdmin):
+    form = ExternalReferenceForm
+    list_display = ["external_id", "source", "customer", "store", "created_at"]
+    list_filter = ["store"]
+    list_select_related = ["customer", "store"]
+    search_fields = ["=external_id"]
+    show_full_result_count = False
+    autocomplete_fields = ["customer"]
+    readonly_fields = ["store", "created_at"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.readonly_fields, "customer"] if obj else self.readonly_fields
+
+
+class UnlinkOnlyAdminMixin:
+    """Rows a shopper's app or sign-in creates: staff may look and remove, not add or edit."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(SocialIdentity)
+class SocialIdentityAdmin(UnlinkOnlyAdminMixin, admin.ModelAdmin):
+    """Created only by a verified sign-in; staff may unlink one, never add one."""
+
+    list_display = ["provider", "subject", "customer", "store", "created_at"]
+    list_filter = ["provider", "store"]
+    list_select_related = ["customer", "store"]
+    search_fields = ["=subject"]
+    fields = ["store", "customer", "provider", "subject", "created_at"]
+    readonly_fields = fields
+
+
+@admin.register(Device)
+class DeviceAdmin(UnlinkOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ["public_id", "platform", "customer", "store", "created_at", "updated_at"]
+    list_filter = ["platform", "store"]
+    list_select_related = ["customer", "store"]
+    search_fields = ["=public_id"]
+    fields = ["public_id", "store", "customer", "platform", "token", "created_at", "updated_at"]
+    readonly_fields = fields
+
+
+@admin.register(VerificationCode)
+class VerificationCodeAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    # No code_hash anywhere: a hash of a 6-digit code is as good as the code.
+    list_display = [
+        "identity",
+        "purpose",
+        "store",
+        "attempts",
+        "expires_at",
+        "used_at",
+        "created_at",
+    ]
+    list_filter = ["purpose", "store"]
+    list_select_related = ["store"]
+    search_fields = ["=identity"]
+    show_full_result_count = False
+    fields = [
+        "store",
+        "customer",
+        "purpose",
+        "identity",
+        "attempts",
+        "expires_at",
+        "used_at",
+        "created_at",
+    ]
+    readonly_fields = fields
+
+
+@admin.register(CustomerToken)
+class CustomerTokenAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    # No key_hash: it is the lookup key of a live session and tells staff nothing.
+    list_display = ["customer", "created_at", "expires_at", "last_used_at", "revoked_at"]
+    list_filter = [("revoked_at", admin.EmptyFieldListFilter)]
+    list_select_related = ["customer"]
+    search_fields = ["=customer__public_id"]
+    show_full_result_count = False
+    fields = ["customer", "created_at", "expires_at", "last_used_at", "revoked_at"]
+    readonly_fields = fields
+
+
+@admin.register(CustomerEvent)
+class CustomerEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The timeline: written by the services, never edited."""
+
+    list_display = ["created_at", "type", "customer", "store", "actor"]
+    list_filter = ["type", "store", ("created_at", admin.DateFieldListFilter)]
+    list_select_related = ["customer", "store", "actor_user"]
+    search_fields = ["=customer__public_id", "=customer__email"]
+    search_help_text = "A customer's public id or email."
+    show_full_result_count = False
+    fields = ["store", "customer", "type", "actor_user", "actor_customer", "data", "created_at"]
+    readonly_fields = fields
+
+    @admin.display(description="By")
+    def actor(self, event):
+        return event.actor_label

@@ -1,0 +1,245 @@
+"""Loyalty cards in Django admin.
+
+Balances change only through loyalty.services (each change writes one ledger entry), so
+enrolments and the ledger are read-only here: an enrolment is added by `card_enrol`, expired by
+`enrolment_expire`, and the ledger is never edited.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html
+
+from loyalty.models import CustomerCard, LoyaltyCard, Reward, StampEntry
+from loyalty.selectors import ledger_balance
+from loyalty.services import card_enrol, enrolment_expire
+from stores.admin import LatestRowsFormSet, ReadOnlyAdminMixin, adopt_saved
+
+
+def enrolable_cards(*, store=None):
+    """The cards a customer can be enrolled in now (card_enrol refuses the others)."""
+    cards = (
+        LoyaltyCard.objects.filter(archived=False)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
+        .select_related("store")
+    )
+    return cards.filter(store=store) if store is not None else cards
+
+
+def enrolment_problems(customer, card) -> list[str]:
+    """Why card_enrol would refuse this pair, in its words; archived and ended cards are kept
+    out of the choices by `enrolable_cards`."""
+    if card.store_id != customer.store_id:
+        return ["This card belongs to another store."]
+    if customer.pk and CustomerCard.objects.filter(customer=customer, card=card).exists():
+        return ["The customer is already enrolled in this card."]
+    return []
+
+
+def card_label(card) -> str:
+    return f"{card.name} · {card.store.name}"
+
+
+class RewardInline(admin.TabularInline):
+    model = Reward
+    fields = ["name", "stamps_required", "active", "position", "description"]
+    extra = 0
+
+
+@admin.register(LoyaltyCard)
+class LoyaltyCardAdmin(admin.ModelAdmin):
+    list_display = [
+        "name",
+        "store",
+        "stamps_required",
+        "initial_stamps",
+        "expiry_days",
+        "expires_at",
+        "archived",
+        "created_at",
+    ]
+    list_filter = ["archived", "store"]
+    list_select_related = ["store"]
+    search_fields = ["name"]
+    readonly_fields = ["created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["store", "name", "description", "archived"]}),
+        ("Stamps", {"fields": ["stamps_required", "initial_stamps", "max_stamps_per_day"]}),
+        ("Expiry", {"fields": ["expires_at", "expiry_days"]}),
+        ("Design", {"fields": ["header_text", "card_color", "text_color"]}),
+        ("Record", {"fields": ["created_at", "updated_at"]}),
+    ]
+    inlines = [RewardInline]
+
+    def get_readonly_fields(self, request, obj=None):
+        # Enrolments belong to the card's store; moving the card would orphan them.
+        return [*self.readonly_fields, "store"] if obj else self.readonly_fields
+
+
+@admin.register(Reward)
+class RewardAdmin(admin.ModelAdmin):
+    list_display = ["name", "card", "stamps_required", "active", "position"]
+    list_filter = ["active", "card__store"]
+    list_select_related = ["card"]
+    search_fields = ["name", "card__name"]
+    autocomplete_fields = ["card"]
+    readonly_fields = ["created_at", "updated_at"]
+
+
+class StampEntryInline(ReadOnlyAdminMixin, admin.TabularInline):
+    model = StampEntry
+    formset = LatestRowsFormSet
+    fields = ["created_at", "kind", "delta", "balance_after", "reward_name", "note", "actor"]
+    readonly_fields = fields
+    verbose_name_plural = f"latest {LatestRowsFormSet.limit} stamp entries"
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("actor_user", "actor_api_key")
+
+    @admin.display(description="By")
+    def actor(self, entry):
+        return entry.actor_user or entry.actor_api_key or "system"
+
+
+class EnrolmentAddForm(forms.ModelForm):
+    class Meta:
+        model = CustomerCard
+        fields = ["customer", "card"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["card"].queryset = enrolable_cards()
+        self.fields["card"].label_from_instance = card_label
+
+    def clean(self):
+        cleaned = super().clean()
+        customer, card = cleaned.get("customer"), cleaned.get("card")
+        if customer and card:
+            for problem in enrolment_problems(customer, card):
+                self.add_error("card", problem)
+        return cleaned
+
+
+@admin.register(CustomerCard)
+class CustomerCardAdmin(admin.ModelAdmin):
+    list_display = [
+        "code",
+        "customer",
+        "card",
+        "store",
+        "stamps_count",
+        "effective_status_display",
+        "expires_at",
+        "last_stamped_at",
+    ]
+    list_filter = ["status", "store", "card"]
+    list_select_related = ["customer", "card", "store"]
+    # A trigram index on the code (migration 0002) makes a partial barcode fast on PostgreSQL.
+    search_fields = ["code"]
+    search_help_text = "Card code (barcode), or part of it."
+    show_full_result_count = False
+    autocomplete_fields = ["customer"]
+    fieldsets = [
+        (None, {"fields": ["customer", "card", "store", "code", "uuid"]}),
+        (
+            "Balance",
+            {"fields": ["stamps_count", "ledger_total", "last_stamped_at", "entries_link"]},
+        ),
+        (
+            "Status",
+            {"fields": ["effective_status_display", "issued_at", "expires_at", "pass_installed"]},
+        ),
+        ("Record", {"fields": ["created_at", "updated_at"]}),
+    ]
+    add_fieldsets = [(None, {"fields": ["customer", "card"]})]
+    readonly_fields = ["ledger_total", "entries_link", "effective_status_display"]
+    inlines = [StampEntryInline]
+    actions = ["expire_enrolments"]
+
+    def get_fieldsets(self, request, obj=None):
+        return self.fieldsets if obj else self.add_fieldsets
+
+    def get_form(self, request, obj=None, **kwargs):
+        if obj is None:
+            kwargs["form"] = EnrolmentAddForm
+        return super().get_form(request, obj, **kwargs)
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj else []
+
+    def has_change_permission(self, request, obj=None):
+        return False  # balances and status change only through the loyalty services
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # the ledger goes with an enrolment; expire it instead
+
+    def save_model(self, request, obj, form, change):
+        enrolment = card_enrol(
+            customer=form.cleaned_data["customer"],
+            card=form.cleaned_data["card"],
+            actor_user=request.user,
+        )
+        adopt_saved(obj, enrolment)
+
+    @admin.display(description="Status")
+    def effective_status_display(self, enrolment):
+        return CustomerCard.Status(enrolment.effective_status).label
+
+    @admin.display(description="Ledger total")
+    def ledger_total(self, enrolment):
+        return ledger_balance(enrolment)
+
+    @admin.display(description="Ledger")
+    def entries_link(self, enrolment):
+        url = reverse("admin:loyalty_stampentry_changelist")
+        return format_html(
+            '<a href="{}?enrolment__id__exact={}">All entries</a>', url, enrolment.pk
+        )
+
+    def has_expire_permission(self, request):
+        return request.user.has_perm("loyalty.change_customercard")
+
+    @admin.action(description="Expire selected enrolments past their date", permissions=["expire"])
+    def expire_enrolments(self, request, queryset):
+        due = queryset.filter(status=CustomerCard.Status.ACTIVE, expires_at__lte=timezone.now())
+        expired = 0
+        for enrolment in due:
+            enrolment_expire(enrolment=enrolment)
+            expired += 1
+        self.message_user(request, f"Expired {expired} enrolment(s).", messages.SUCCESS)
+
+
+@admin.register(StampEntry)
+class StampEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The ledger: written by the loyalty services, never edited."""
+
+    list_display = [
+        "created_at",
+        "enrolment",
+        "kind",
+        "delta",
+        "balance_after",
+        "reward_name",
+        "actor_user",
+        "actor_api_key",
+    ]
+    list_filter = ["kind", ("created_at", admin.DateFieldListFilter)]
+    list_select_related = ["enrolment__card", "actor_user", "actor_api_key"]
+    search_fields = ["=enrolment__code"]
+    search_help_text = "The card's full code."
+    show_full_result_count = False
+    fields = [
+        "enrolment",
+        "kind",
+        "delta",
+        "balance_after",
+        "reward",
+        "reward_name",
+        "note",
+        "actor_user",
+        "actor_api_key",
+        "created_at",
+    ]
+    readonly_fields = fields

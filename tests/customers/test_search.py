@@ -1,0 +1,71 @@
+import pytest
+
+from customers.models import ExternalReference
+from customers.selectors import customer_list
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def people(store, other_store):
+    ada = factories.CustomerFactory(
+        store=store,
+        first_name="Ada",
+        last_name="Lovelace",
+        email="ada@analytical.org",
+        phone="+14155550123",
+    )
+    grace = factories.CustomerFactory(
+        store=store,
+        first_name="Grace",
+        last_name="Hopper",
+        email="grace@navy.mil",
+        phone="+12025550188",
+    )
+    factories.CustomerFactory(
+        store=other_store,
+        first_name="Ada",
+        last_name="Lovelace",
+        email="ada@elsewhere.org",
+        phone="+14155550123",
+    )
+    return ada, grace
+
+
+def names(store, query):
+    return sorted(c.name for c in customer_list(store=store, query=query))
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "ada",
+        "ADA love",
+        "love ada",
+        "analytical",
+        "+1 415 555 0123",
+        "(415) 555-0123",
+        "4155550123",
+        "0123",
+        "555-0123",
+    ],
+)
+def test_search_finds_ada_however_she_is_typed(store, people, query):
+    assert names(store, query) == ["Ada Lovelace"]
+
+
+def test_every_word_must_match(store, people):
+    assert names(store, "ada hopper") == []
+    assert names(store, "") == ["Ada Lovelace", "Grace Hopper"]
+
+
+def test_search_finds_an_external_id(store, people):
+    ada, _ = people
+    ExternalReference.objects.create(store=store, customer=ada, source="erp", external_id="ERP-77")
+    assert names(store, "erp-77") == ["Ada Lovelace"]
+
+
+def test_search_never_crosses_stores(store, other_store, people):
+    assert len(customer_list(store=other_store, query="ada")) == 1
+    assert customer_list(store=other_store, query="ada").get().email == "ada@elsewhere.org"
