@@ -33,8 +33,17 @@ class Tag(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.UniqueConstraint("store", Lower("name"), name="tag_name_unique_per_store"),
-            models.CheckConstraint(condition=~Q(name=""), name="tag_name_not_blank"),
+            models.UniqueConstraint(
+                "store",
+                Lower("name"),
+                name="tag_name_unique_per_store",
+                violation_error_message="A tag with this name already exists.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(name=""),
+                name="tag_name_not_blank",
+                violation_error_message="Enter a tag name.",
+            ),
         ]
 
     def __str__(self):
@@ -77,26 +86,33 @@ class Customer(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(first_name=""), name="customer_first_name_required"
+                condition=~Q(first_name=""),
+                name="customer_first_name_required",
+                violation_error_message="Enter a first name.",
             ),
             # A closed account has its personal data erased, so only open ones need a contact.
             models.CheckConstraint(
                 condition=~Q(email="") | ~Q(phone="") | Q(closed_at__isnull=False),
                 name="customer_email_or_phone",
+                violation_error_message="Enter an email or a phone number.",
             ),
             models.CheckConstraint(
-                condition=Q(phone="") | Q(phone__startswith="+"), name="customer_phone_e164"
+                condition=Q(phone="") | Q(phone__startswith="+"),
+                name="customer_phone_e164",
+                violation_error_message="Use international format, like +14155550123.",
             ),
             models.UniqueConstraint(
                 "store",
                 Lower("email"),
                 condition=~Q(email=""),
                 name="customer_email_unique_per_store",
+                violation_error_message="A customer with this email already exists.",
             ),
             models.UniqueConstraint(
                 fields=["store", "phone"],
                 condition=~Q(phone=""),
                 name="customer_phone_unique_per_store",
+                violation_error_message="A customer with this phone number already exists.",
             ),
             models.UniqueConstraint(
                 fields=["store", "slug"], name="customer_slug_unique_per_store"
@@ -154,7 +170,9 @@ class ExternalReference(models.Model):
         ordering = ["source", "external_id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["store", "source", "external_id"], name="extref_unique_per_store"
+                fields=["store", "source", "external_id"],
+                name="extref_unique_per_store",
+                violation_error_message="This external id already belongs to a customer.",
             ),
             models.CheckConstraint(
                 condition=~Q(source="") & ~Q(external_id=""), name="extref_not_blank"
@@ -241,9 +259,16 @@ class Address(models.Model):
         verbose_name_plural = "addresses"
         constraints = [
             models.UniqueConstraint(
-                fields=["customer"], condition=Q(is_default=True), name="address_one_default"
+                fields=["customer"],
+                condition=Q(is_default=True),
+                name="address_one_default",
+                violation_error_message="The customer already has a default address.",
             ),
-            models.CheckConstraint(condition=~Q(street1=""), name="address_street1_required"),
+            models.CheckConstraint(
+                condition=~Q(street1=""),
+                name="address_street1_required",
+                violation_error_message="Enter a street address.",
+            ),
             models.CheckConstraint(
                 condition=Q(latitude__isnull=True, longitude__isnull=True)
                 | Q(
@@ -255,6 +280,7 @@ class Address(models.Model):
                     longitude__lte=180,
                 ),
                 name="address_location_valid",
+                violation_error_message="Give a latitude and a longitude on Earth, or neither.",
             ),
         ]
 

@@ -28,31 +28,26 @@ from customers.models import (
 )
 from customers.phones import normalize_phone
 
-# Which field a violated constraint is about, and what to tell the person. SQLite names the
-# columns of a partial unique index instead of the constraint, hence the second needle.
-_CONSTRAINT_ERRORS = [
-    (("customer_email_unique_per_store",), "email", "A customer with this email already exists."),
+# Which field a violated constraint is about. SQLite names the columns of a partial unique
+# index instead of the constraint, hence the second needle. The message is the constraint's own.
+_CONSTRAINT_FIELDS = [
+    ("customer_email_unique_per_store", (), "email"),
     (
-        (
-            "customer_phone_unique_per_store",
-            "customers_customer.store_id, customers_customer.phone",
-        ),
+        "customer_phone_unique_per_store",
+        ("customers_customer.store_id, customers_customer.phone",),
         "phone",
-        "A customer with this phone number already exists.",
     ),
-    (("customer_email_or_phone",), "email", "Enter an email or a phone number."),
-    (("customer_first_name_required",), "first_name", "Enter a first name."),
-    (("customer_phone_e164",), "phone", "Enter a valid phone number."),
+    ("customer_email_or_phone", (), "email"),
+    ("customer_first_name_required", (), "first_name"),
+    ("customer_phone_e164", (), "phone"),
     (
-        (
-            "extref_unique_per_store",
-            "customers_externalreference.store_id, customers_externalreference.source",
-        ),
+        "extref_unique_per_store",
+        ("customers_externalreference.store_id, customers_externalreference.source",),
         "external_references",
-        "This external id already belongs to another customer.",
     ),
-    (("address_street1_required",), "street1", "Enter a street address."),
-    (("address_location_valid",), "location", "Enter a latitude and longitude on Earth."),
+    ("address_street1_required", (), "street1"),
+    ("address_location_valid", (), "location"),
+    ("address_one_default", ("customers_address.customer_id",), "is_default"),
 ]
 
 CUSTOMER_FIELDS = {
@@ -87,10 +82,17 @@ ADDRESS_FIELDS = {
 
 
 def validation_error_from_integrity(exc: IntegrityError) -> ValidationError:
+    """The field error for a constraint the database enforced (e.g. a race lost to another
+    request that saved the same email between our check and our insert)."""
     message = str(exc)
-    for needles, field, text in _CONSTRAINT_ERRORS:
-        if any(needle in message for needle in needles):
-            return ValidationError({field: [text]})
+    constraints = {
+        constraint.name: constraint
+        for model in (Customer, ExternalReference, Address)
+        for constraint in model._meta.constraints
+    }
+    for name, other_needles, field in _CONSTRAINT_FIELDS:
+        if any(needle in message for needle in (name, *other_needles)):
+            return ValidationError({field: [constraints[name].violation_error_message]})
     return ValidationError("The change conflicts with data saved meanwhile; try again.")
 
 

@@ -46,18 +46,22 @@ class LoyaltyCard(models.Model):
             models.CheckConstraint(
                 condition=Q(stamps_required__gte=1) & Q(stamps_required__lte=MAX_STAMPS_REQUIRED),
                 name="card_stamps_required_1_to_21",
+                violation_error_message="A card needs from 1 to 21 stamps.",
             ),
             models.CheckConstraint(
                 condition=Q(initial_stamps__gte=0) & Q(initial_stamps__lt=F("stamps_required")),
                 name="card_initial_below_required",
+                violation_error_message="Welcome stamps must be fewer than the stamps required.",
             ),
             models.CheckConstraint(
                 condition=Q(expiry_days__isnull=True) | Q(expiry_days__gte=1),
                 name="card_expiry_days_positive",
+                violation_error_message="Expiry must be at least 1 day.",
             ),
             models.CheckConstraint(
                 condition=Q(max_stamps_per_day__isnull=True) | Q(max_stamps_per_day__gte=1),
                 name="card_daily_limit_positive",
+                violation_error_message="The daily limit must be at least 1 stamp.",
             ),
         ]
 
@@ -79,7 +83,9 @@ class Reward(models.Model):
         ordering = ["position", "stamps_required", "id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(stamps_required__gte=1), name="reward_stamps_required_positive"
+                condition=Q(stamps_required__gte=1),
+                name="reward_stamps_required_positive",
+                violation_error_message="A reward costs at least 1 stamp.",
             ),
         ]
 
@@ -113,9 +119,15 @@ class CustomerCard(models.Model):
         ordering = ["-created_at", "-id"]
         verbose_name = "customer card"
         constraints = [
-            models.UniqueConstraint(fields=["customer", "card"], name="enrolment_one_per_card"),
             models.UniqueConstraint(
-                fields=["store", "code"], name="enrolment_code_unique_per_store"
+                fields=["customer", "card"],
+                name="enrolment_one_per_card",
+                violation_error_message="The customer is already enrolled in this card.",
+            ),
+            models.UniqueConstraint(
+                fields=["store", "code"],
+                name="enrolment_code_unique_per_store",
+                violation_error_message="Another card of the store has this code.",
             ),
             models.CheckConstraint(
                 condition=Q(stamps_count__gte=0), name="enrolment_stamps_not_negative"

@@ -52,7 +52,9 @@ class Review(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(rating__gte=1) & Q(rating__lte=5), name="review_rating_1_to_5"
+                condition=Q(rating__gte=1) & Q(rating__lte=5),
+                name="review_rating_1_to_5",
+                violation_error_message="The rating must be from 1 to 5.",
             ),
             # Exactly one subject: a product, or (no product) the store.
             models.CheckConstraint(

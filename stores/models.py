@@ -76,7 +76,11 @@ class StoreMembership(models.Model):
     class Meta:
         ordering = ["store__name", "user__username"]
         constraints = [
-            models.UniqueConstraint(fields=["user", "store"], name="membership_one_per_store"),
+            models.UniqueConstraint(
+                fields=["user", "store"],
+                name="membership_one_per_store",
+                violation_error_message="This user is already a member of the store.",
+            ),
             models.CheckConstraint(
                 condition=Q(role__in=["owner", "manager", "staff"]), name="membership_role_valid"
             ),
@@ -142,9 +146,17 @@ class Product(models.Model):
     class Meta:
         ordering = ["name"]
         constraints = [
-            models.CheckConstraint(condition=Q(price__gte=0), name="product_price_not_negative"),
+            models.CheckConstraint(
+                condition=Q(price__gte=0),
+                name="product_price_not_negative",
+                violation_error_message="The price cannot be negative.",
+            ),
             models.UniqueConstraint(
-                "store", Lower("sku"), condition=~Q(sku=""), name="product_sku_unique_per_store"
+                "store",
+                Lower("sku"),
+                condition=~Q(sku=""),
+                name="product_sku_unique_per_store",
+                violation_error_message="Another product of the store has this SKU.",
             ),
         ]
         indexes = [
