@@ -143,9 +143,13 @@ class CustomerCard(models.Model):
 
     @property
     def is_expired(self) -> bool:
+        """Expired by status, by the enrolment's own date, or because the programme ended
+        (its end may have moved since enrolment). Lists select_related("card")."""
         if self.status == self.Status.EXPIRED:
             return True
-        return self.expires_at is not None and self.expires_at <= timezone.now()
+        now = timezone.now()
+        ends = [self.expires_at, self.card.expires_at]
+        return any(end is not None and end <= now for end in ends)
 
     @property
     def effective_status(self) -> str:

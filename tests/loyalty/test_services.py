@@ -262,3 +262,12 @@ def test_fifty_concurrent_stamps_lose_nothing(store):
     assert enrolment.stamps_count == 50
     balances = sorted(enrolment.entries.values_list("balance_after", flat=True))
     assert balances == list(range(1, 51))  # every entry saw the balance before it
+
+
+def test_ending_the_programme_expires_existing_enrolments(enrolment, card):
+    card.expires_at = timezone.now() - timedelta(minutes=1)
+    card.save()
+    enrolment = CustomerCard.objects.select_related("card").get(pk=enrolment.pk)
+    assert enrolment.effective_status == "expired"
+    with pytest.raises(ValidationError, match="expired"):
+        stamp_add(enrolment=enrolment, count=1)
