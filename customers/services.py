@@ -20,6 +20,7 @@ from django.utils.text import slugify
 
 from customers.images import reencode_image
 from customers.models import (
+    SNAPSHOT_FIELDS,
     Address,
     Customer,
     CustomerEvent,
@@ -61,24 +62,7 @@ CUSTOMER_FIELDS = {
     "photo",
     "password",
 }
-ADDRESS_FIELDS = {
-    "name",
-    "street1",
-    "street2",
-    "city",
-    "province",
-    "postal_code",
-    "country",
-    "neighborhood",
-    "district",
-    "building",
-    "security_access_code",
-    "phone",
-    "instructions",
-    "latitude",
-    "longitude",
-    "is_default",
-}
+ADDRESS_FIELDS = {*SNAPSHOT_FIELDS, "latitude", "longitude", "is_default"}
 
 
 def validation_error_from_integrity(exc: IntegrityError) -> ValidationError:
