@@ -1,14 +1,22 @@
 from django.conf import settings
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
+from django.views.generic import RedirectView
 from django.views.static import serve
+
+from console import urls as console_urls
 
 admin.site.site_header = "Storefront Customers"
 admin.site.site_title = "Storefront Customers admin"
 admin.site.index_title = "Administration"
 
 urlpatterns = [
+    path("", RedirectView.as_view(url="/console/", permanent=False)),
     path("admin/", admin.site.urls),
+    path("console/", include("console.urls")),
+    path("console/", include(console_urls.auth_urlpatterns)),
+    path("console/customers/", include("customers.urls")),
+    path("console/loyalty/", include("loyalty.urls")),
 ]
 
 if settings.DEBUG:

@@ -41,7 +41,8 @@ from loyalty.admin import card_label, enrolable_cards, enrolment_problems
 from loyalty.models import CustomerCard
 from loyalty.services import card_enrol
 from orders.models import Order
-from stores.admin import LatestRowsFormSet, ReadOnlyAdminMixin, add_service_errors, adopt_saved
+from stores.admin import LatestRowsFormSet, ReadOnlyAdminMixin, adopt_saved
+from stores.forms import add_service_errors
 
 # --- Forms: the service's checks, run while the form can still show them --------------------
 

@@ -1,8 +1,9 @@
 """Reads about cards and balances, shared by the console, the APIs and the admin."""
 
-from django.db.models import Sum
+from django.db.models import Count, Q, QuerySet, Sum
+from django.utils import timezone
 
-from loyalty.models import CustomerCard, Reward
+from loyalty.models import CustomerCard, LoyaltyCard, Reward, StampEntry
 
 
 def available_rewards(enrolment: CustomerCard, rewards=None) -> list[Reward]:
@@ -33,3 +34,58 @@ def stamps_remaining(enrolment: CustomerCard) -> int:
 def progress_percentage(enrolment: CustomerCard) -> int:
     required = enrolment.card.stamps_required
     return min(100, round(100 * enrolment.stamps_count / required)) if required else 0
+
+
+# --- Console reads ----------------------------------------------------------------------------
+# Each returns a queryset whose rows render without further queries (the card, its rewards).
+
+
+def card_list(*, store) -> QuerySet[LoyaltyCard]:
+    """The store's card programmes with `enrolments_count` and their rewards (in the card's
+    order), in 2 queries however many cards there are."""
+    return (
+        LoyaltyCard.objects.filter(store=store)
+        .annotate(enrolments_count=Count("enrolments"))
+        .prefetch_related("rewards")
+        .order_by("archived", "name", "id")
+    )
+
+
+def enrolable_cards(*, store, customer=None) -> QuerySet[LoyaltyCard]:
+    """The cards a customer can be enrolled in now: not archived, not ended and, when
+    `customer` is given, not one they already hold (card_enrol refuses the others)."""
+    cards = LoyaltyCard.objects.filter(store=store, archived=False).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
+    )
+    if customer is not None:
+        cards = cards.exclude(enrolments__customer=customer)
+    return cards.order_by("name", "id")
+
+
+def enrolment_list(*, customer) -> QuerySet[CustomerCard]:
+    """A customer's enrolments, ready for templates/loyalty/_enrolment.html (card and rewards
+    loaded: 2 queries for any number of enrolments)."""
+    return (
+        CustomerCard.objects.filter(customer=customer)
+        .select_related("card")
+        .prefetch_related("card__rewards")
+        .order_by("-created_at", "-id")
+    )
+
+
+def enrolments_in_store(*, store) -> QuerySet[CustomerCard]:
+    """Every enrolment of the store, with what the console shows of it (look one up by pk)."""
+    return (
+        CustomerCard.objects.filter(store=store)
+        .select_related("card", "customer")
+        .prefetch_related("card__rewards")
+    )
+
+
+def enrolment_entries(*, enrolment) -> QuerySet[StampEntry]:
+    """An enrolment's ledger, newest first, with who made each change."""
+    return (
+        StampEntry.objects.filter(enrolment=enrolment)
+        .select_related("actor_user", "actor_api_key")
+        .order_by("-created_at", "-id")
+    )

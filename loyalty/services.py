@@ -6,6 +6,7 @@ neither lose an update nor record a wrong balance_after.
 """
 
 import secrets
+from collections.abc import Iterable
 from datetime import datetime, time, timedelta
 
 from django.core.exceptions import ValidationError
@@ -303,3 +304,59 @@ def enrolment_expire(*, enrolment: CustomerCard) -> CustomerCard:
             data={"card": locked.card.name, "stamps_lost": locked.stamps_count},
         )
     return _refresh_into(enrolment, locked)
+
+
+# --- Card programmes ---------------------------------------------------------------------------
+
+
+def reward_cost_clean(*, stamps_required: int, card_stamps_required: int) -> None:
+    """A reward costs at most a full card (the model and the database see to at least 1)."""
+    if stamps_required > card_stamps_required:
+        raise _refusal(
+            "stamps_required",
+            f"A reward costs at most the card's {card_stamps_required} stamps.",
+            "reward_over_card",
+        )
+
+
+def card_save(
+    *,
+    card: LoyaltyCard,
+    rewards: Iterable[Reward] = (),
+    deleted_rewards: Iterable[Reward] = (),
+) -> LoyaltyCard:
+    """Create or update a card programme with its new, changed and deleted rewards, all in one
+    transaction: either everything is saved or nothing is.
+
+    The card and each reward are validated first (field validators and the database
+    constraints, and no reward costing more than the card's stamps_required, counting the
+    rewards not passed in). Errors are keyed by LoyaltyCard field names, and "rewards" for a
+    reward's problem. Redemptions of a deleted reward keep its name in the ledger.
+    """
+    rewards, deleted_rewards = list(rewards), list(deleted_rewards)
+    card.full_clean()
+    problems = []
+    for reward in rewards:
+        try:
+            reward.full_clean(exclude=["card"])
+            reward_cost_clean(
+                stamps_required=reward.stamps_required, card_stamps_required=card.stamps_required
+            )
+        except ValidationError as exc:
+            problems += [f"{reward.name}: {message}" for message in exc.messages]
+    if card.pk:  # the rewards this call leaves as they are must still fit the card
+        untouched = card.rewards.exclude(pk__in=[r.pk for r in rewards + deleted_rewards if r.pk])
+        problems += [
+            f"{reward.name}: costs more than the card's {card.stamps_required} stamps."
+            for reward in untouched.filter(stamps_required__gt=card.stamps_required)
+        ]
+    if problems:
+        raise ValidationError({"rewards": problems})
+    with transaction.atomic():
+        card.save()
+        if deleted_rewards:
+            Reward.objects.filter(card=card, pk__in=[r.pk for r in deleted_rewards]).delete()
+        for reward in rewards:
+            reward.card = card
+            reward.save()
+    return card

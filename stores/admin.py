@@ -7,7 +7,6 @@ follows its creation, and never stored. The first section holds the pieces every
 
 from django import forms
 from django.contrib import admin, messages
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.forms.models import BaseInlineFormSet
 from django.template import engines
@@ -40,15 +39,6 @@ def adopt_saved(obj, saved) -> None:
     obj.pk = saved.pk
     obj.refresh_from_db()
     obj._state.adding = False
-
-
-def add_service_errors(form, exc: ValidationError) -> None:
-    """Show a service's ValidationError on the form: on its fields, or above them."""
-    if not hasattr(exc, "error_dict"):
-        form.add_error(None, exc.messages)
-        return
-    for field, errors in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 class LatestRowsFormSet(BaseInlineFormSet):

@@ -8,7 +8,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from stores.identifiers import hash_secret, new_secret
-from stores.models import ApiKey, Store
+from stores.models import ApiKey, Store, StoreMembership
 
 VISIBLE_PREFIX_LENGTH = 12
 
@@ -76,3 +76,66 @@ def store_create(*, name: str, slug: str = "", **fields) -> NewStore:
         publishable = api_key_create(store=store, kind=ApiKey.Kind.PUBLISHABLE, name="Default")
         secret = api_key_create(store=store, kind=ApiKey.Kind.SECRET, name="Default")
     return NewStore(store=store, publishable_key=publishable.raw, secret_key=secret.raw)
+
+
+# --- Settings and members -------------------------------------------------------------------
+
+STORE_SETTINGS = {"name", "phone_region", "currency", "timezone", "reviews_enabled"}
+
+
+def store_update(*, store: Store, data: dict) -> Store:
+    """Change the store's settings named in `data`."""
+    unknown = set(data) - STORE_SETTINGS
+    if unknown:
+        raise ValidationError(
+            {field: ["This setting cannot be changed here."] for field in unknown}
+        )
+    if "name" in data and not (data["name"] or "").strip():
+        raise ValidationError({"name": ["Enter a store name."]})
+    for field, value in data.items():
+        setattr(store, field, value.strip() if isinstance(value, str) else value)
+    store.full_clean(exclude=["slug", "apple_client_ids", "google_client_ids", "facebook_app_id"])
+    store.save()
+    return store
+
+
+def membership_add(*, store: Store, user, role: str) -> StoreMembership:
+    if StoreMembership.objects.filter(store=store, user=user).exists():
+        raise ValidationError({"user": ["This person is already a member of the store."]})
+    if role not in StoreMembership.Role.values:
+        raise ValidationError({"role": ["Choose owner, manager or staff."]})
+    return StoreMembership.objects.create(store=store, user=user, role=role)
+
+
+def _owners_left(store: Store, *, without: StoreMembership) -> int:
+    return (
+        StoreMembership.objects.filter(store=store, role=StoreMembership.Role.OWNER)
+        .exclude(pk=without.pk)
+        .count()
+    )
+
+
+def membership_change_role(*, membership: StoreMembership, role: str) -> StoreMembership:
+    """Change a member's role; a store always keeps at least one owner."""
+    if role not in StoreMembership.Role.values:
+        raise ValidationError({"role": ["Choose owner, manager or staff."]})
+    with transaction.atomic():
+        if (
+            membership.role == StoreMembership.Role.OWNER
+            and role != StoreMembership.Role.OWNER
+            and not _owners_left(membership.store, without=membership)
+        ):
+            raise ValidationError({"role": ["The store needs at least one owner."]})
+        membership.role = role
+        membership.save(update_fields=["role"])
+    return membership
+
+
+def membership_remove(*, membership: StoreMembership) -> None:
+    """Remove a member; the last owner cannot be removed."""
+    with transaction.atomic():
+        if membership.role == StoreMembership.Role.OWNER and not _owners_left(
+            membership.store, without=membership
+        ):
+            raise ValidationError("The store needs at least one owner.")
+        membership.delete()

@@ -73,3 +73,28 @@ def page(browser):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+@pytest.fixture
+def member(store):
+    """A client logged in as a member of `store`: member("staff"|"manager"|"owner")."""
+    from django.test import Client
+
+    def make(role="staff", **kwargs):
+        membership = factories.MembershipFactory(store=store, role=role)
+        client = Client(**kwargs)
+        client.force_login(membership.user)
+        client.user = membership.user
+        return client
+
+    return make
+
+
+@pytest.fixture
+def staff_client(member):
+    return member("staff")
+
+
+@pytest.fixture
+def manager_client(member):
+    return member("manager")

@@ -69,3 +69,10 @@ def test_search_finds_an_external_id(store, people):
 def test_search_never_crosses_stores(store, other_store, people):
     assert len(customer_list(store=other_store, query="ada")) == 1
     assert customer_list(store=other_store, query="ada").get().email == "ada@elsewhere.org"
+
+
+def test_search_finds_a_loyalty_card_code(store, people):
+    ada, _ = people
+    factories.CustomerCardFactory(customer=ada, code="900100000042")
+    assert names(store, "900100000042") == ["Ada Lovelace"]
+    assert names(store, " 900100000042 ") == ["Ada Lovelace"]

@@ -395,7 +395,10 @@ class Command(BaseCommand):
             if customer["is_guest"] or rng.random() < 0.4:
                 continue
             stamps = rng.randint(card.initial_stamps, card.stamps_required - 1)
-            issued = customer["created_at"]
+            # Enrolled at sign-up, or within the last months: most demo cards are live.
+            issued = max(
+                customer["created_at"], timezone.now() - timedelta(days=rng.randint(1, 200))
+            )
             enrolment_id = ids.next(CustomerCard)
             enrolments.append(
                 {

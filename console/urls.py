@@ -1,0 +1,26 @@
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from console import views
+
+app_name = "console"
+
+urlpatterns = [
+    path("", views.dashboard, name="dashboard"),
+    path("switch-store/", views.store_switch, name="switch"),
+    path("settings/", views.store_settings, name="settings"),
+    path("settings/members/", views.members, name="members"),
+    path("settings/members/<int:pk>/", views.member_update, name="member_update"),
+    path("settings/keys/", views.api_keys, name="api_keys"),
+    path("settings/keys/<int:pk>/revoke/", views.api_key_revoke_view, name="api_key_revoke"),
+]
+
+# Django's auth views, under /console/, with the names its templates expect.
+auth_urlpatterns = [
+    path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path(
+        "password/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"
+    ),
+]

@@ -1,0 +1,26 @@
+from django.urls import path
+
+from customers import views
+
+app_name = "customers"
+
+urlpatterns = [
+    path("", views.customer_list, name="list"),
+    path("export.csv", views.customer_export, name="export"),
+    path("new/", views.customer_create_view, name="create"),
+    path("<int:pk>/", views.customer_detail, name="detail"),
+    path("<int:pk>/edit/", views.customer_edit, name="edit"),
+    path("<int:pk>/delete/", views.customer_delete_view, name="delete"),
+    path("<int:pk>/addresses/new/", views.address_create_view, name="address_create"),
+    path("<int:pk>/addresses/<int:address_pk>/edit/", views.address_edit, name="address_edit"),
+    path(
+        "<int:pk>/addresses/<int:address_pk>/delete/",
+        views.address_delete_view,
+        name="address_delete",
+    ),
+    path(
+        "<int:pk>/addresses/<int:address_pk>/default/",
+        views.address_default,
+        name="address_default",
+    ),
+]

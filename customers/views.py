@@ -1,0 +1,324 @@
+"""Storefront → Customers: the console pages staff use all day.
+
+Views parse and present; every write is a service call (customers.services, loyalty.services),
+every read of a list goes through a selector, and every view checks the store and the role.
+"""
+
+import csv
+from datetime import datetime, time
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import Count, Sum
+from django.http import StreamingHttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from customers.forms import (
+    SORTS,
+    AddressForm,
+    CustomerCreateForm,
+    CustomerFilterForm,
+    CustomerForm,
+    add_service_errors,
+)
+from customers.models import Address, Customer, CustomerEvent, Tag
+from customers.selectors import customer_search
+from customers.services import (
+    address_create,
+    address_delete,
+    address_set_default,
+    address_update,
+    customer_create,
+    customer_delete,
+    customer_update,
+)
+from loyalty.selectors import enrolable_cards, enrolment_list
+from loyalty.services import card_enrol
+from orders.models import Order
+from reviews.models import Review
+from stores.access import console_view
+from stores.paging import paginate
+
+TIMELINE_LENGTH = 30
+RECENT_ORDERS = 10
+
+
+def _customer(request, pk) -> Customer:
+    """A customer of the current store; another store's customer is a 404."""
+    return get_object_or_404(
+        Customer.objects.select_related("store"), pk=pk, store=request.access.store
+    )
+
+
+def _filtered_customers(request):
+    store = request.access.store
+    form = CustomerFilterForm(request.GET or None, store=store)
+    filters = form.filters() if request.GET else {}
+    queryset = customer_search(Customer.objects.filter(store=store), filters.get("q", ""))
+    if "status" in filters:
+        queryset = queryset.filter(status=filters["status"])
+    if filters.get("kind") == "guest":
+        queryset = queryset.filter(is_guest=True)
+    elif filters.get("kind") == "registered":
+        queryset = queryset.filter(is_guest=False)
+    if "tag" in filters:
+        queryset = queryset.filter(tags=filters["tag"])
+    if filters.get("orders") == "yes":
+        queryset = queryset.filter(total_orders_count__gt=0)
+    elif filters.get("orders") == "no":
+        queryset = queryset.filter(total_orders_count=0)
+    tz = store.tzinfo
+    if "created_from" in filters:
+        queryset = queryset.filter(
+            created_at__gte=datetime.combine(filters["created_from"], time.min, tzinfo=tz)
+        )
+    if "created_to" in filters:
+        queryset = queryset.filter(
+            created_at__lte=datetime.combine(filters["created_to"], time.max, tzinfo=tz)
+        )
+    sort = filters.get("sort") or "-created"
+    return form, queryset.order_by(*SORTS[sort]), sort
+
+
+@console_view("view_customers")
+def customer_list(request):
+    form, queryset, sort = _filtered_customers(request)
+    context = {
+        "form": form,
+        "sort": sort,
+        "filtered": any(v for k, v in request.GET.items() if k not in ("page", "per_page", "sort")),
+        **paginate(request, queryset.prefetch_related("tags")),
+    }
+    if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "results":
+        return render(request, "customers/_results.html", context)
+    return render(request, "customers/customer_list.html", context)
+
+
+class _Echo:
+    def write(self, value):
+        return value
+
+
+CSV_HEADER = [
+    "id",
+    "first_name",
+    "last_name",
+    "email",
+    "phone",
+    "status",
+    "guest",
+    "orders",
+    "tags",
+    "birthday",
+    "created_at",
+]
+
+
+def _csv_safe(value: str) -> str:
+    # A cell starting with = + - @ is a formula to a spreadsheet (CSV injection).
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+@console_view("view_customers")
+def customer_export(request):
+    """The filtered list as CSV, streamed in chunks so 100,000 rows never sit in memory."""
+    _form, queryset, _sort = _filtered_customers(request)
+    rows = queryset.prefetch_related("tags").iterator(chunk_size=2000)
+    writer = csv.writer(_Echo())
+
+    def lines():
+        yield writer.writerow(CSV_HEADER)
+        for c in rows:
+            yield writer.writerow(
+                [
+                    c.public_id,
+                    _csv_safe(c.first_name),
+                    _csv_safe(c.last_name),
+                    _csv_safe(c.email),
+                    c.phone,  # E.164: "+" and digits only, validated on the way in
+                    c.status,
+                    "yes" if c.is_guest else "no",
+                    c.total_orders_count,
+                    _csv_safe(", ".join(tag.name for tag in c.tags.all())),
+                    c.birthday.isoformat() if c.birthday else "",
+                    timezone.localtime(c.created_at, request.access.store.tzinfo).isoformat(),
+                ]
+            )
+
+    stamp = timezone.localdate().isoformat()
+    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="customers-{stamp}.csv"'
+    return response
+
+
+@console_view("view_customers")
+def customer_detail(request, pk):
+    customer = _customer(request, pk)
+    store = request.access.store
+    orders = Order.objects.filter(customer=customer)
+    order_totals = orders.aggregate(count=Count("pk"), spent=Sum("total"))
+    context = {
+        "customer": customer,
+        "tags": list(customer.tags.all()),
+        "addresses": list(customer.addresses.all()),
+        "orders": list(orders.order_by("-created_at", "-id")[:RECENT_ORDERS]),
+        "order_count": order_totals["count"],
+        "order_spent": order_totals["spent"] or 0,
+        "enrolments": list(enrolment_list(customer=customer)),
+        "enrolable_cards": list(enrolable_cards(store=store, customer=customer)),
+        "reviews": list(
+            Review.objects.filter(author=customer)
+            .select_related("product")
+            .order_by("-created_at")[:10]
+        ),
+        "events": list(
+            CustomerEvent.objects.filter(customer=customer)
+            .select_related("actor_user")
+            .order_by("-created_at", "-id")[:TIMELINE_LENGTH]
+        ),
+    }
+    return render(request, "customers/customer_detail.html", context)
+
+
+def _customer_form_context(request, form, **extra):
+    return {"form": form, "tag_options": Tag.objects.filter(store=request.access.store), **extra}
+
+
+@console_view("edit_customers")
+def customer_create_view(request):
+    store = request.access.store
+    cards = enrolable_cards(store=store)
+    form = CustomerCreateForm(request.POST or None, request.FILES or None, store=store, cards=cards)
+    if request.method == "POST" and form.is_valid():
+        try:
+            with transaction.atomic():
+                customer = customer_create(
+                    store=store, actor_user=request.user, **form.service_data()
+                )
+                card = form.cleaned_data.get("card")
+                enrolment = (
+                    card_enrol(customer=customer, card=card, actor_user=request.user)
+                    if card
+                    else None
+                )
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            text = f"Customer {customer.name} created."
+            if enrolment:
+                text += f" Enrolled in {card.name} with {enrolment.stamps_count} stamps."
+            messages.success(request, text)
+            return redirect("customers:detail", customer.pk)
+    return render(
+        request,
+        "customers/customer_form.html",
+        _customer_form_context(request, form, creating=True),
+    )
+
+
+@console_view("edit_customers")
+def customer_edit(request, pk):
+    customer = _customer(request, pk)
+    form = CustomerForm(
+        request.POST or None, request.FILES or None, store=request.access.store, customer=customer
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer_update(customer=customer, data=form.service_data(), actor_user=request.user)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Customer {customer.name} saved.")
+            return redirect("customers:detail", customer.pk)
+    return render(
+        request,
+        "customers/customer_form.html",
+        _customer_form_context(request, form, customer=customer),
+    )
+
+
+@console_view("delete_customers")
+def customer_delete_view(request, pk):
+    customer = _customer(request, pk)
+    if request.method == "POST":
+        name = customer.name
+        customer_delete(customer=customer, actor_user=request.user)
+        messages.success(request, f"Customer {name} deleted. Their orders were kept.")
+        return redirect("customers:list")
+    context = {
+        "customer": customer,
+        "order_count": Order.objects.filter(customer=customer).count(),
+        "address_count": customer.addresses.count(),
+        "card_count": customer.cards.count(),
+        "review_count": customer.reviews.count(),
+    }
+    return render(request, "customers/customer_confirm_delete.html", context)
+
+
+# --- Addresses ------------------------------------------------------------------------------
+
+
+def _address(request, pk, address_pk) -> tuple[Customer, Address]:
+    customer = _customer(request, pk)
+    return customer, get_object_or_404(Address, pk=address_pk, customer=customer)
+
+
+def _back_to_addresses(customer):
+    return redirect(reverse("customers:detail", args=[customer.pk]) + "#addresses")
+
+
+@console_view("edit_customers")
+def address_create_view(request, pk):
+    customer = _customer(request, pk)
+    form = AddressForm(request.POST or None, customer=customer)
+    if request.method == "POST" and form.is_valid():
+        try:
+            address_create(customer=customer, data=form.service_data, actor_user=request.user)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Address added.")
+            return _back_to_addresses(customer)
+    return render(request, "customers/address_form.html", {"form": form, "customer": customer})
+
+
+@console_view("edit_customers")
+def address_edit(request, pk, address_pk):
+    customer, address = _address(request, pk, address_pk)
+    form = AddressForm(request.POST or None, instance=address, customer=customer)
+    if request.method == "POST" and form.is_valid():
+        stored = Address.objects.select_related("customer__store").get(pk=address.pk)
+        try:
+            address_update(address=stored, data=form.service_data, actor_user=request.user)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Address saved.")
+            return _back_to_addresses(customer)
+    return render(
+        request,
+        "customers/address_form.html",
+        {"form": form, "customer": customer, "address": address},
+    )
+
+
+@require_POST
+@console_view("edit_customers")
+def address_delete_view(request, pk, address_pk):
+    customer, address = _address(request, pk, address_pk)
+    address_delete(address=address, actor_user=request.user)
+    messages.success(request, "Address deleted.")
+    return _back_to_addresses(customer)
+
+
+@require_POST
+@console_view("edit_customers")
+def address_default(request, pk, address_pk):
+    customer, address = _address(request, pk, address_pk)
+    address_set_default(address=address, actor_user=request.user)
+    messages.success(request, "Default address changed.")
+    return _back_to_addresses(customer)

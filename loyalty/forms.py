@@ -1,0 +1,269 @@
+"""Console forms for loyalty: they parse and present; the rules live in loyalty.services and in
+the models' constraints, whose messages the forms show beside the field they concern."""
+
+from crispy_forms.bootstrap import FieldWithButtons, StrictButton
+from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Field, Fieldset, Layout, Row
+from django import forms
+from django.core.exceptions import ValidationError
+from django.forms import BaseInlineFormSet, inlineformset_factory
+
+from loyalty.models import MAX_STAMPS_REQUIRED, LoyaltyCard, Reward
+from loyalty.services import MAX_STAMPS_PER_CALL, reward_cost_clean
+
+
+def constraint_message(model, name: str) -> str:
+    return next(c for c in model._meta.constraints if c.name == name).violation_error_message
+
+
+class ColorInput(forms.TextInput):
+    input_type = "color"
+
+    def __init__(self, attrs=None):
+        super().__init__({"class": "form-control form-control-color", **(attrs or {})})
+
+
+class LoyaltyCardForm(forms.ModelForm):
+    class Meta:
+        model = LoyaltyCard
+        fields = [
+            "name",
+            "description",
+            "header_text",
+            "stamps_required",
+            "initial_stamps",
+            "max_stamps_per_day",
+            "expiry_days",
+            "card_color",
+            "text_color",
+            "archived",
+        ]
+        labels = {
+            "stamps_required": "Stamps for a full card",
+            "initial_stamps": "Welcome stamps",
+            "max_stamps_per_day": "Daily limit",
+            "expiry_days": "Each card expires after (days)",
+            "card_color": "Card colour",
+            "text_color": "Text colour",
+            "archived": "Archived (takes no new customers)",
+        }
+        help_texts = {
+            "max_stamps_per_day": "The most stamps one card may get in a day; empty for no limit.",
+            "expiry_days": "Days from enrolment; empty for cards that never expire.",
+            "header_text": "A line printed at the top of the card.",
+        }
+        widgets = {
+            "description": forms.Textarea(attrs={"rows": 2}),
+            "card_color": ColorInput(),
+            "text_color": ColorInput(),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The same bounds as the model, so the browser and the form say them before the database.
+        self.fields["stamps_required"].widget.attrs.update(min=1, max=MAX_STAMPS_REQUIRED)
+        self.fields["stamps_required"].validators.append(
+            _bounds(1, MAX_STAMPS_REQUIRED, "card_stamps_required_1_to_21")
+        )
+        self.fields["initial_stamps"].widget.attrs.update(min=0, max=MAX_STAMPS_REQUIRED - 1)
+        for name, constraint in (
+            ("expiry_days", "card_expiry_days_positive"),
+            ("max_stamps_per_day", "card_daily_limit_positive"),
+        ):
+            self.fields[name].widget.attrs.update(min=1)
+            self.fields[name].validators.append(_bounds(1, None, constraint))
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True  # the page's <form> has its token
+        self.helper.layout = Layout(
+            Fieldset("Programme", "name", "description", "header_text"),
+            Fieldset(
+                "Stamps",
+                Row(
+                    Column("stamps_required", css_class="col-sm-6 col-lg-3"),
+                    Column("initial_stamps", css_class="col-sm-6 col-lg-3"),
+                    Column("max_stamps_per_day", css_class="col-sm-6 col-lg-3"),
+                    Column("expiry_days", css_class="col-sm-6 col-lg-3"),
+                ),
+            ),
+            Fieldset(
+                "Design",
+                Row(
+                    Column("card_color", css_class="col-auto"),
+                    Column("text_color", css_class="col-auto"),
+                ),
+            ),
+            Field("archived"),
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        required, initial = cleaned.get("stamps_required"), cleaned.get("initial_stamps")
+        # The database's check, beside the field it is about (not as a form-wide error).
+        if required is not None and initial is not None and initial >= required:
+            self.add_error(
+                "initial_stamps", constraint_message(LoyaltyCard, "card_initial_below_required")
+            )
+        return cleaned
+
+
+def _bounds(low, high, constraint):
+    """A field validator that speaks with the constraint's own message."""
+
+    def validate(value):
+        if value is None:
+            return
+        if value < low or (high is not None and value > high):
+            raise ValidationError(constraint_message(LoyaltyCard, constraint), code=constraint)
+
+    return validate
+
+
+class RewardForm(forms.ModelForm):
+    class Meta:
+        model = Reward
+        fields = ["name", "stamps_required", "description", "active", "position"]
+        labels = {"stamps_required": "Stamps", "position": "Order"}
+        widgets = {"description": forms.TextInput()}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["stamps_required"].widget.attrs.update(min=1, max=MAX_STAMPS_REQUIRED)
+        self.fields["position"].widget.attrs.update(min=0)
+
+
+class BaseRewardFormSet(BaseInlineFormSet):
+    """Reward rows of a card; `card_stamps_required` (the card form's cleaned value) bounds
+    what a reward may cost."""
+
+    def __init__(self, *args, card_stamps_required=None, extra=None, **kwargs):
+        self.card_stamps_required = card_stamps_required
+        super().__init__(*args, **kwargs)
+        if extra is not None:
+            self.extra = extra
+
+    def clean(self):
+        super().clean()
+        if self.card_stamps_required is None:
+            return  # the card form reports its own stamps_required
+        for form in self.forms:
+            cleaned = getattr(form, "cleaned_data", {})
+            if cleaned.get("DELETE") or (not form.has_changed() and form.instance.pk is None):
+                continue
+            stamps = cleaned.get("stamps_required")
+            if stamps is None:
+                continue
+            try:
+                reward_cost_clean(
+                    stamps_required=stamps, card_stamps_required=self.card_stamps_required
+                )
+            except ValidationError as exc:
+                form.add_error(None, exc)
+
+
+RewardFormSet = inlineformset_factory(
+    LoyaltyCard,
+    Reward,
+    form=RewardForm,
+    formset=BaseRewardFormSet,
+    extra=1,
+    can_delete=True,
+)
+
+
+class StampForm(forms.Form):
+    count = forms.IntegerField(
+        label="Stamps",
+        required=False,
+        initial=1,
+        min_value=1,
+        max_value=MAX_STAMPS_PER_CALL,
+        error_messages={
+            "invalid": f"Add from 1 to {MAX_STAMPS_PER_CALL} stamps at a time.",
+            "min_value": f"Add from 1 to {MAX_STAMPS_PER_CALL} stamps at a time.",
+            "max_value": f"Add from 1 to {MAX_STAMPS_PER_CALL} stamps at a time.",
+        },
+    )
+    note = forms.CharField(label="Note", required=False, max_length=255)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["count"].widget.attrs.update(
+            min=1, max=MAX_STAMPS_PER_CALL, step=1, inputmode="numeric", style="max-width: 6rem"
+        )
+        self.fields["note"].widget.attrs.update(placeholder="Note (optional)")
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.form_show_labels = False
+        self.helper.layout = Layout(
+            FieldWithButtons(
+                Field("count", css_class="form-control-sm", aria_label="Stamps to add"),
+                StrictButton(
+                    '<i class="bi bi-plus-lg" aria-hidden="true"></i> Add stamps',
+                    type="submit",
+                    css_class="btn-sm btn-primary",
+                ),
+            ),
+            Field("note", css_class="form-control-sm", aria_label="Note"),
+        )
+
+    def clean_count(self):
+        return self.cleaned_data["count"] or 1
+
+
+class RedeemForm(forms.Form):
+    """The reward to redeem, by pk; `rewards` (a list) gives the choices without a query."""
+
+    reward = forms.IntegerField(label="Reward", widget=forms.Select)
+
+    def __init__(self, *args, rewards=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["reward"].error_messages.update(
+            required="Choose a reward.", invalid="Choose a reward."
+        )
+        self.fields["reward"].widget.choices = [("", "Choose a reward…")] + [
+            (reward.pk, f"{reward.name} · {reward.stamps_required} stamps") for reward in rewards
+        ]
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.form_show_labels = False
+        self.helper.layout = Layout(
+            FieldWithButtons(
+                Field("reward", css_class="form-select-sm", aria_label="Reward to redeem"),
+                StrictButton(
+                    '<i class="bi bi-gift" aria-hidden="true"></i> Redeem',
+                    type="submit",
+                    css_class="btn-sm btn-success",
+                    data_confirm="Redeem this reward? Its stamps are taken off the card.",
+                ),
+            ),
+        )
+
+
+class EnrolForm(forms.Form):
+    """The card to enrol a customer in, by pk; `cards` (a queryset or list) gives the choices."""
+
+    card = forms.IntegerField(label="Card", widget=forms.Select)
+
+    def __init__(self, *args, cards=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["card"].error_messages.update(
+            required="Choose a card.", invalid="Choose a card."
+        )
+        self.fields["card"].widget.choices = [(card.pk, card.name) for card in cards]
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.disable_csrf = True
+        self.helper.form_show_labels = False
+        self.helper.layout = Layout(
+            FieldWithButtons(
+                Field("card", css_class="form-select-sm", aria_label="Card to enrol in"),
+                StrictButton(
+                    '<i class="bi bi-plus-circle" aria-hidden="true"></i> Enrol',
+                    type="submit",
+                    css_class="btn-sm btn-outline-primary",
+                ),
+            ),
+        )

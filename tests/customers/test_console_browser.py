@@ -1,0 +1,95 @@
+"""The console in a real browser (Debian's Chromium through Playwright), as staff use it."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from customers.models import Customer
+from loyalty.models import CustomerCard
+from orders.models import Order
+from tests import factories
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture
+def shop(db):
+    store = factories.StoreFactory(name="Ada's Coffee")
+    manager = factories.MembershipFactory(store=store, role="manager").user
+    ada = factories.CustomerFactory(
+        store=store,
+        first_name="Ada",
+        last_name="Lovelace",
+        email="ada@example.com",
+        phone="+14155550123",
+    )
+    factories.CustomerFactory(
+        store=store, first_name="Grace", last_name="Hopper", phone="+12025550188"
+    )
+    card = factories.LoyaltyCardFactory(store=store, name="Coffee card", stamps_required=10)
+    factories.CustomerCardFactory(customer=ada, card=card, stamps_count=1)
+    factories.OrderFactory(customer=ada)
+    return store, manager, ada
+
+
+def log_in(page, live_server, user):
+    page.goto(f"{live_server.url}/console/")
+    page.get_by_label("Username").fill(user.username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_server.url}/console/")
+
+
+def test_staff_work_a_customer_from_search_to_delete(live_server, page, shop):
+    store, manager, ada = shop
+    log_in(page, live_server, manager)
+
+    # Find Ada by her phone, typed as people type it; the results update as you type.
+    page.get_by_role("link", name="Customers").first.click()
+    page.get_by_placeholder("Name, email, phone or card code").fill("(415) 555-0123")
+    rows = page.get_by_test_id("customer-row")
+    rows.first.wait_for()
+    page.wait_for_function("document.querySelectorAll('[data-testid=customer-row]').length === 1")
+    assert "Ada Lovelace" in rows.first.inner_text()
+    rows.first.get_by_role("link").click()
+    page.wait_for_url(re.compile(r"/console/customers/\d+/$"))
+    assert page.get_by_test_id("customer-name").inner_text() == "Ada Lovelace"
+
+    # Edit her email.
+    page.get_by_role("link", name="Edit").click()
+    page.get_by_label("Email").fill("countess@example.com")
+    page.get_by_role("button", name="Save").click()
+    page.wait_for_selector("text=Customer Ada Lovelace saved.")
+    assert page.get_by_test_id("customer-email").inner_text() == "countess@example.com"
+
+    # Add an address.
+    page.get_by_role("link", name="Add address").click()
+    page.get_by_label("Name").fill("Home")
+    page.get_by_label("Street address*").fill("1 Market Street")
+    page.get_by_label("City").fill("San Francisco")
+    page.get_by_label("Country").fill("US")
+    page.get_by_role("button", name="Add address").click()
+    page.wait_for_selector("text=Address added.")
+    assert "1 Market Street" in page.get_by_test_id("address").first.inner_text()
+
+    # Add 3 stamps to her card: the count updates in place.
+    enrolment = page.get_by_test_id("enrolment")
+    enrolment.get_by_label("Stamps to add").fill("3")
+    enrolment.get_by_role("button", name="Add stamps").click()
+    page.wait_for_function(
+        "document.querySelector('[data-testid=stamps-count]').textContent.trim().startsWith('4')"
+    )
+    assert CustomerCard.objects.get(customer=ada).stamps_count == 4
+
+    # Delete her, after the confirmation page.
+    page.get_by_role("link", name="Delete").click()
+    page.wait_for_selector("text=This cannot be undone.")
+    assert Customer.objects.filter(pk=ada.pk).exists()
+    page.get_by_test_id("confirm-delete").click()
+    page.wait_for_url(f"{live_server.url}{reverse('customers:list')}")
+    page.wait_for_selector("text=Customer Ada Lovelace deleted.")
+    assert not Customer.objects.filter(pk=ada.pk).exists()
+    assert Order.objects.filter(customer_name="Ada Lovelace", customer=None).count() == 1
