@@ -9,7 +9,6 @@ from datetime import datetime, time
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Count, Sum
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -32,12 +31,11 @@ from customers.services import (
     address_delete,
     address_set_default,
     address_update,
-    customer_create,
     customer_delete,
     customer_update,
 )
 from loyalty.selectors import enrolable_cards, enrolment_list
-from loyalty.services import card_enrol
+from loyalty.services import customer_create_enrolled
 from orders.models import Order
 from reviews.models import Review
 from stores.access import console_view
@@ -194,17 +192,11 @@ def customer_create_view(request):
     cards = enrolable_cards(store=store)
     form = CustomerCreateForm(request.POST or None, request.FILES or None, store=store, cards=cards)
     if request.method == "POST" and form.is_valid():
+        card = form.cleaned_data.get("card")
         try:
-            with transaction.atomic():
-                customer = customer_create(
-                    store=store, actor_user=request.user, **form.service_data()
-                )
-                card = form.cleaned_data.get("card")
-                enrolment = (
-                    card_enrol(customer=customer, card=card, actor_user=request.user)
-                    if card
-                    else None
-                )
+            customer, enrolment = customer_create_enrolled(
+                store=store, card=card, actor_user=request.user, **form.service_data()
+            )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:

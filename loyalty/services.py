@@ -15,7 +15,7 @@ from django.db.models import F, Sum
 from django.utils import timezone
 
 from customers.models import Customer, CustomerEvent
-from customers.services import event_record
+from customers.services import customer_create, event_record
 from loyalty.models import CustomerCard, LoyaltyCard, Reward, StampEntry
 
 MAX_STAMPS_PER_CALL = 100
@@ -129,6 +129,23 @@ def card_enrol(
                 ) from exc
             continue  # a code collision: draw another code
     raise ValidationError({"card_id": ["Could not issue a card code; try again."]})
+
+
+def customer_create_enrolled(
+    *, card: LoyaltyCard | None = None, actor_user=None, actor_api_key=None, **customer_fields
+) -> tuple[Customer, CustomerCard | None]:
+    """Create a customer (customers.services.customer_create) and, when `card` is given, enrol
+    them with its welcome stamps: both happen, or neither."""
+    with transaction.atomic():
+        customer = customer_create(actor_user=actor_user, **customer_fields)
+        enrolment = (
+            card_enrol(
+                customer=customer, card=card, actor_user=actor_user, actor_api_key=actor_api_key
+            )
+            if card is not None
+            else None
+        )
+    return customer, enrolment
 
 
 def stamps_given_today(enrolment: CustomerCard) -> int:

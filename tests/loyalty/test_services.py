@@ -271,3 +271,18 @@ def test_ending_the_programme_expires_existing_enrolments(enrolment, card):
     assert enrolment.effective_status == "expired"
     with pytest.raises(ValidationError, match="expired"):
         stamp_add(enrolment=enrolment, count=1)
+
+
+def test_create_enrolled_is_all_or_nothing(store, other_store):
+    from customers.models import Customer
+    from loyalty.services import customer_create_enrolled
+
+    card = factories.LoyaltyCardFactory(store=store, initial_stamps=2)
+    customer, enrolment = customer_create_enrolled(
+        store=store, card=card, first_name="Ada", email="ada@example.com"
+    )
+    assert enrolment.customer == customer and enrolment.stamps_count == 2
+    foreign = factories.LoyaltyCardFactory(store=other_store)
+    with pytest.raises(ValidationError, match="another store"):
+        customer_create_enrolled(store=store, card=foreign, first_name="Bo", email="bo@example.com")
+    assert not Customer.objects.filter(email="bo@example.com").exists()
