@@ -1,6 +1,8 @@
 """Reads shared by the console, both APIs and the admin."""
 
+from django.db import connection
 from django.db.models import Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from customers.models import Customer, ExternalReference
 from customers.phones import phone_digits
@@ -27,14 +29,25 @@ def _exact_ids(term: str) -> Q:
     return Q(pk__in=references) | Q(pk__in=cards)
 
 
+def _text_match(text: str, *, columns=("first_name", "last_name", "email")) -> Q:
+    """Customers with `text` inside one of `columns`. On SQLite, through the FTS5 trigram
+    index (customers/migrations/0003) when the text is long enough to have a trigram; on
+    PostgreSQL `icontains` uses the trigram GIN indexes of 0002."""
+    if connection.vendor == "sqlite" and len(text) >= 3:
+        phrase = '"' + text.replace('"', '""') + '"'
+        match = "{" + " ".join(columns) + "} : " + phrase
+        rowids = RawSQL("SELECT rowid FROM customer_search WHERE customer_search MATCH %s", [match])
+        return Q(pk__in=rowids)
+    condition = Q()
+    for column in columns:
+        lookup = "contains" if column == "phone" else "icontains"
+        condition |= Q(**{f"{column}__{lookup}": text})
+    return condition
+
+
 def _word_condition(word: str) -> Q:
     """Where one search word may match: a name, the email, an external id, a card code."""
-    return (
-        Q(first_name__icontains=word)
-        | Q(last_name__icontains=word)
-        | Q(email__icontains=word)
-        | _exact_ids(word)
-    )
+    return _text_match(word) | _exact_ids(word)
 
 
 def customer_search(queryset: QuerySet[Customer], query: str) -> QuerySet[Customer]:
@@ -49,8 +62,8 @@ def customer_search(queryset: QuerySet[Customer], query: str) -> QuerySet[Custom
         return queryset
     if _looks_like_a_number(query):
         return queryset.filter(
-            Q(phone__contains=phone_digits(query))
-            | Q(email__icontains=query)
+            _text_match(phone_digits(query), columns=("phone",))
+            | _text_match(query, columns=("email",))
             | _exact_ids(query)
         )
     for word in query.split()[:6]:

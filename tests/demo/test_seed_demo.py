@@ -83,3 +83,16 @@ def test_seed_demo_sequences_continue_after_the_bulk_load(settings):
         store=store, first_name="New", email="new@example.com", slug="new"
     )
     assert customer.pk > max(Customer.objects.exclude(pk=customer.pk).values_list("pk", flat=True))
+
+
+def test_seeded_customers_are_searchable(settings):
+    from customers.selectors import customer_list
+
+    seed("--customers", "30")
+    store = Store.objects.get(slug="demo")
+    someone = Customer.objects.filter(store=store).order_by("pk").last()
+    found = customer_list(store=store, query=someone.email.split("@")[0])
+    assert list(found) == [someone]
+    # and the index still follows later changes
+    Customer.objects.filter(pk=someone.pk).update(last_name="Quixotic")
+    assert list(customer_list(store=store, query="quixotic")) == [someone]

@@ -6,14 +6,16 @@ import json
 import os
 import random
 import secrets
+from contextlib import contextmanager
 from datetime import date, timedelta
 from decimal import Decimal
+from importlib import import_module
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.core.management.color import no_style
-from django.db import connection, transaction
+from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
 from django.db.models import Max
 from django.utils import timezone
 from django.utils.text import slugify
@@ -253,9 +255,16 @@ class Command(BaseCommand):
         card = LoyaltyCard.objects.filter(store=store).order_by("id").first()
         tags = list(Tag.objects.filter(store=store))
         total = stop - start
-        with tqdm(
-            total=total, desc="Demo customers", unit="cust", disable=total < 1000, file=self.stderr
-        ) as bar:
+        with (
+            _search_index_paused(),
+            tqdm(
+                total=total,
+                desc="Demo customers",
+                unit="cust",
+                disable=total < 1000,
+                file=self.stderr,
+            ) as bar,
+        ):
             for batch_start in range(start, stop, BATCH):
                 batch_stop = min(batch_start + BATCH, stop)
                 with transaction.atomic():
@@ -464,6 +473,24 @@ class Command(BaseCommand):
         _insert(Review, reviews)
 
 
+@contextmanager
+def _search_index_paused():
+    """On SQLite, one rebuild of the customer search index after the load instead of a
+    trigger per inserted row (a third of the load's time at 100,000 customers)."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    search_index = import_module("customers.migrations.0003_sqlite_search")
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TRIGGER IF EXISTS customer_search_insert")
+    try:
+        yield
+    finally:
+        with connection.cursor() as cursor:
+            for statement in search_index.CREATE:  # the triggers again, then a rebuild
+                cursor.execute(statement)
+
+
 class _IdAllocator:
     """Hands out primary keys above the current maximum, so a batch can link its rows without
     reading ids back (the sequences are reset after the load)."""
@@ -480,28 +507,47 @@ class _IdAllocator:
         return value
 
 
+# Values of these fields go to the database as they are; the others need Django's adaptation.
+_PLAIN_FIELDS = {
+    "AutoField",
+    "BigAutoField",
+    "BooleanField",
+    "CharField",
+    "EmailField",
+    "ForeignKey",
+    "IntegerField",
+    "PositiveIntegerField",
+    "PositiveSmallIntegerField",
+    "SlugField",
+    "SmallIntegerField",
+    "TextField",
+}
+
+
 def _insert(model, rows: list[dict]) -> None:
     """INSERT rows with one executemany: the ORM's per-object bulk_create costs about four
     times as much at 100,000 customers. Fields a row leaves out get their model default."""
     if not rows:
         return
+    db = connections[DEFAULT_DB_ALIAS]  # the connection itself, not the per-call proxy
     now = timezone.now()
     fields = list(model._meta.concrete_fields)
-    columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
+    plain = [field.get_internal_type() in _PLAIN_FIELDS for field in fields]
+    columns = ", ".join(db.ops.quote_name(f.column) for f in fields)
     placeholders = ", ".join(["%s"] * len(fields))
-    table = connection.ops.quote_name(model._meta.db_table)
+    table = db.ops.quote_name(model._meta.db_table)
     sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"
     prepared = []
     for row in rows:
         values = []
-        for field in fields:
+        for field, is_plain in zip(fields, plain, strict=True):
             if field.attname in row:
                 value = row[field.attname]
             elif getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
                 value = now
             else:
                 value = field.get_default()
-            values.append(field.get_db_prep_save(value, connection))
+            values.append(value if is_plain else field.get_db_prep_save(value, db))
         prepared.append(values)
-    with connection.cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.executemany(sql, prepared)
