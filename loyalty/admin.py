@@ -7,25 +7,14 @@ enrolments and the ledger are read-only here: an enrolment is added by `card_enr
 
 from django import forms
 from django.contrib import admin, messages
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
 from loyalty.models import CustomerCard, LoyaltyCard, Reward, StampEntry
-from loyalty.selectors import ledger_balance
+from loyalty.selectors import enrolable_cards, ledger_balance
 from loyalty.services import card_enrol, enrolment_expire
 from stores.admin import LatestRowsFormSet, ReadOnlyAdminMixin, adopt_saved
-
-
-def enrolable_cards(*, store=None):
-    """The cards a customer can be enrolled in now (card_enrol refuses the others)."""
-    cards = (
-        LoyaltyCard.objects.filter(archived=False)
-        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now()))
-        .select_related("store")
-    )
-    return cards.filter(store=store) if store is not None else cards
 
 
 def enrolment_problems(customer, card) -> list[str]:

@@ -51,15 +51,17 @@ def card_list(*, store) -> QuerySet[LoyaltyCard]:
     )
 
 
-def enrolable_cards(*, store, customer=None) -> QuerySet[LoyaltyCard]:
+def enrolable_cards(*, store=None, customer=None) -> QuerySet[LoyaltyCard]:
     """The cards a customer can be enrolled in now: not archived, not ended and, when
     `customer` is given, not one they already hold (card_enrol refuses the others)."""
-    cards = LoyaltyCard.objects.filter(store=store, archived=False).filter(
+    cards = LoyaltyCard.objects.filter(archived=False).filter(
         Q(expires_at__isnull=True) | Q(expires_at__gt=timezone.now())
     )
+    if store is not None:  # None: every store's (Django admin)
+        cards = cards.filter(store=store)
     if customer is not None:
         cards = cards.exclude(enrolments__customer=customer)
-    return cards.order_by("name", "id")
+    return cards.select_related("store").order_by("name", "id")
 
 
 def enrolment_list(*, customer) -> QuerySet[CustomerCard]:

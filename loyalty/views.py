@@ -14,6 +14,7 @@ from loyalty import selectors, services
 from loyalty.forms import EnrolForm, LoyaltyCardForm, RedeemForm, RewardFormSet, StampForm
 from loyalty.models import LoyaltyCard, Reward
 from stores.access import console_view
+from stores.forms import add_service_errors
 from stores.paging import paginate
 
 REWARDS_PREFIX = "rewards"
@@ -83,7 +84,7 @@ def _card_form_page(request, card: LoyaltyCard):
                     deleted_rewards=formset.deleted_objects,
                 )
             except ValidationError as exc:
-                _add_errors(form, exc)
+                add_service_errors(form, exc)
             else:
                 messages.success(request, f"Card “{card.name}” saved.")
                 return redirect("loyalty:card_list")
@@ -112,11 +113,6 @@ def reward_row(request):
     formset.add_fields(row, index)
     context = {"row": row, "index": index, "next_index": index + 1, "oob": True}
     return render(request, "loyalty/_reward_row.html", context)
-
-
-def _add_errors(form, exc: ValidationError) -> None:
-    for field, errors in exc.message_dict.items():
-        form.add_error(field if field in form.fields else None, errors)
 
 
 def _int(value, default: int) -> int:
