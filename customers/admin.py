@@ -100,32 +100,12 @@ class CustomerAdminForm(forms.ModelForm):
         return data
 
 
-ADDRESS_FORM_FIELDS = [
-    "name",
-    "street1",
-    "street2",
-    "building",
-    "neighborhood",
-    "district",
-    "city",
-    "province",
-    "postal_code",
-    "country",
-    "phone",
-    "security_access_code",
-    "instructions",
-    "latitude",
-    "longitude",
-    "is_default",
-]
-
-
 class AddressAdminForm(forms.ModelForm):
     """An address form checked by the address service (phone, country, location)."""
 
     class Meta:
         model = Address
-        fields = ["customer", *ADDRESS_FORM_FIELDS]
+        fields = ["customer", *ADDRESS_FIELDS]
 
     def clean(self):
         cleaned = super().clean()
@@ -408,7 +388,7 @@ class AddressAdmin(admin.ModelAdmin):
     autocomplete_fields = ["customer"]
     readonly_fields = ["public_id", "created_at", "updated_at"]
     fieldsets = [
-        (None, {"fields": ["customer", *ADDRESS_FORM_FIELDS]}),
+        (None, {"fields": ["customer", *ADDRESS_FIELDS]}),
         ("Record", {"fields": ["public_id", "created_at", "updated_at"]}),
     ]
 

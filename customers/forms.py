@@ -13,7 +13,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from customers.models import Address, Customer, Tag
-from customers.services import address_data_clean, customer_contact_clean
+from customers.services import ADDRESS_FIELDS, address_data_clean, customer_contact_clean
 from stores.forms import add_service_errors
 
 SORTS = {
@@ -210,24 +210,7 @@ class CustomerCreateForm(CustomerForm):
 class AddressForm(forms.ModelForm):
     class Meta:
         model = Address
-        fields = [
-            "name",
-            "street1",
-            "street2",
-            "building",
-            "neighborhood",
-            "district",
-            "city",
-            "province",
-            "postal_code",
-            "country",
-            "phone",
-            "security_access_code",
-            "instructions",
-            "latitude",
-            "longitude",
-            "is_default",
-        ]
+        fields = ADDRESS_FIELDS
         labels = {"street1": "Street address", "street2": "Apartment, suite, etc."}
         widgets = {"instructions": forms.Textarea(attrs={"rows": 2})}
 

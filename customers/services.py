@@ -62,7 +62,8 @@ CUSTOMER_FIELDS = {
     "photo",
     "password",
 }
-ADDRESS_FIELDS = {*SNAPSHOT_FIELDS, "latitude", "longitude", "is_default"}
+# What a person may set on an address, in the order forms show it.
+ADDRESS_FIELDS = (*SNAPSHOT_FIELDS, "latitude", "longitude", "is_default")
 
 
 def validation_error_from_integrity(exc: IntegrityError) -> ValidationError:
@@ -466,7 +467,7 @@ def _delete_file_on_commit(storage, name: str) -> None:
 def address_data_clean(customer: Customer, data: dict, *, partial: bool) -> dict:
     """Check and normalise address fields (country code, E.164 phone, location pair); forms
     call it before address_create / address_update, which call it again."""
-    unknown = set(data) - ADDRESS_FIELDS
+    unknown = set(data) - set(ADDRESS_FIELDS)
     if unknown:
         raise ValidationError({field: ["Unknown address field."] for field in unknown})
     errors: dict[str, list[str]] = {}
