@@ -64,6 +64,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "stores.api.errors.ApiErrorsMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -205,7 +206,24 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": [],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+        "rest_framework.parsers.FormParser",
+    ],
+    "EXCEPTION_HANDLER": "stores.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
+    "DEFAULT_THROTTLE_RATES": {
+        # Anything that sends a code, per client address and per identity.
+        "send_code": env.str("THROTTLE_SEND_CODE", default="5/hour"),
+        # Password and code checks (codes also die after 5 wrong tries, in the database).
+        "login": env.str("THROTTLE_LOGIN", default="10/minute"),
+        "login_identity": env.str("THROTTLE_LOGIN_IDENTITY", default="20/hour"),
+        # Everything else a key does, per key.
+        "api": env.str("THROTTLE_API", default="1200/minute"),
+    },
+    "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Storefront Customers API",

@@ -10,7 +10,7 @@ import string
 from collections.abc import Iterable
 
 from django.conf import settings
-from django.contrib.auth.hashers import make_password
+from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -24,6 +24,7 @@ from customers.models import (
     Address,
     Customer,
     CustomerEvent,
+    Device,
     ExternalReference,
     Tag,
 )
@@ -591,3 +592,176 @@ def address_set_default(
         address.is_default = True
         _address_event(address, CustomerEvent.Type.ADDRESS_DEFAULT_SET, actor_user, actor_customer)
     return address
+
+
+# --- Shopper accounts -----------------------------------------------------------------------
+
+
+def identity_clean(store, raw: str) -> tuple[str, str]:
+    """("email", address) or ("phone", E.164) for what a shopper typed, or a ValidationError
+    on "identity"."""
+    raw = (raw or "").strip()
+    if "@" in raw:
+        try:
+            validate_email(raw)
+        except ValidationError as exc:
+            raise ValidationError({"identity": ["Enter a valid email address."]}) from exc
+        return "email", raw.lower()
+    try:
+        phone = normalize_phone(raw, store.phone_region)
+    except ValidationError as exc:
+        raise ValidationError({"identity": ["Enter an email address or a phone number."]}) from exc
+    if not phone:
+        raise ValidationError({"identity": ["Enter an email address or a phone number."]})
+    return "phone", phone
+
+
+def split_name(name: str) -> tuple[str, str]:
+    """ "Ada King Lovelace" → ("Ada", "King Lovelace")."""
+    parts = (name or "").split()
+    return (parts[0], " ".join(parts[1:])) if parts else ("", "")
+
+
+def customer_find_by_identity(store, kind: str, value: str, *, registered: bool | None = None):
+    customers = Customer.objects.filter(store=store, closed_at__isnull=True)
+    if registered is not None:
+        customers = customers.filter(is_guest=not registered)
+    if kind == "email":
+        return customers.filter(email__iexact=value).first()
+    return customers.filter(phone=value).first()
+
+
+# A real hash of nothing, so that a login for an unknown account costs as much as a real one.
+_DUMMY_PASSWORD = make_password("not a password of anyone")
+
+
+def customer_authenticate(*, store, identity: str, password: str) -> Customer | None:
+    """The open, registered customer whose email or phone is `identity` and whose password is
+    `password`; None for any mismatch (the caller says one thing for all of them)."""
+    try:
+        kind, value = identity_clean(store, identity)
+    except ValidationError:
+        kind, value = None, None
+    customer = customer_find_by_identity(store, kind, value, registered=True) if kind else None
+    if customer is None or not customer.password:
+        check_password(password or "", _DUMMY_PASSWORD)
+        return None
+    if not customer.check_password(password or ""):
+        return None
+    return customer
+
+
+def customer_register(
+    *,
+    store,
+    identity_kind: str,
+    identity: str,
+    name: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    email: str = "",
+    phone: str = "",
+    password: str | None = None,
+    metadata: dict | None = None,
+) -> Customer:
+    """Register a shopper whose `identity` was just verified with a code.
+
+    A guest record of the store with that email or phone becomes the registered account (its
+    orders stay with it); an open registered account with it already is a 422.
+    """
+    if identity_kind == "email":
+        email = identity
+    else:
+        phone = identity
+    if name and not first_name:
+        first_name, last_name = split_name(name)
+    existing = customer_find_by_identity(store, identity_kind, identity)
+    if existing is not None and not existing.is_guest:
+        raise ValidationError(
+            {"identity": ["An account with this email or phone exists already; log in instead."]}
+        )
+    with transaction.atomic():
+        if existing is None:
+            customer = customer_create(
+                store=store,
+                first_name=first_name,
+                last_name=last_name,
+                email=email,
+                phone=phone,
+                password=password,
+                metadata=metadata,
+            )
+        else:
+            data = {"first_name": first_name or existing.first_name, "last_name": last_name}
+            if email:
+                data["email"] = email
+            if phone:
+                data["phone"] = phone
+            if metadata:
+                data["metadata"] = metadata
+            if password:
+                data["password"] = password
+            customer = customer_update(customer=existing, data=data, actor_customer=existing)
+            Customer.objects.filter(pk=customer.pk).update(is_guest=False)
+            customer.is_guest = False
+        event_record(customer=customer, type=CustomerEvent.Type.REGISTERED, actor_customer=customer)
+    return customer
+
+
+def customer_set_password(*, customer: Customer, password: str, current_password: str | None):
+    """A shopper changes their password; when one is set, the current one must be given."""
+    if customer.has_password and not customer.check_password(current_password or ""):
+        raise ValidationError({"current_password": ["The current password is not right."]})
+    return customer_update(customer=customer, data={"password": password}, actor_customer=customer)
+
+
+def customer_close(*, customer: Customer) -> Customer:
+    """Close an account (App Store rule): sessions end, personal data is erased (name, email,
+    phone, photo, birthday, metadata, tags, addresses, devices, sign-in identities), orders
+    stay with the snapshot they were placed with, and a "closed" event is written."""
+    from customers.tokens import customer_tokens_revoke_all
+
+    with transaction.atomic():
+        photo = customer.photo.name if customer.photo else ""
+        storage = customer.photo.storage
+        customer_tokens_revoke_all(customer=customer)
+        customer.addresses.all().delete()
+        customer.devices.all().delete()
+        customer.social_identities.all().delete()
+        customer.tags.clear()
+        Customer.objects.filter(pk=customer.pk).update(
+            first_name="Closed",
+            last_name="account",
+            email="",
+            phone="",
+            photo="",
+            birthday=None,
+            metadata={},
+            password=None,
+            closed_at=timezone.now(),
+            slug=f"closed-{customer.public_id.removeprefix('customer_').lower()}",
+        )
+        event_record(customer=customer, type=CustomerEvent.Type.CLOSED, actor_customer=customer)
+        if photo:
+            _delete_file_on_commit(storage, photo)
+    customer.refresh_from_db()
+    return customer
+
+
+def device_register(*, customer: Customer, token: str, platform: str) -> Device:
+    """Remember a push token for `customer`; the same token again changes nothing, and a token
+    another customer of the store held moves to this one."""
+    token = (token or "").strip()
+    errors = {}
+    if not token or len(token) > 512:
+        errors["token"] = ["Send the device's push token."]
+    if platform not in Device.Platform.values:
+        errors["platform"] = ["Use ios, android or web."]
+    if errors:
+        raise ValidationError(errors)
+    device, _created = Device.objects.update_or_create(
+        store_id=customer.store_id,
+        token=token,
+        defaults={"customer": customer, "platform": platform},
+    )
+    return device

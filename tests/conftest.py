@@ -98,3 +98,16 @@ def staff_client(member):
 @pytest.fixture
 def manager_client(member):
     return member("manager")
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache_and_outboxes():
+    """Throttle counters and sent messages do not leak from one test into the next."""
+    from django.core.cache import cache
+
+    from customers import notifications
+
+    cache.clear()
+    notifications.outbox.clear()
+    yield
+    notifications.outbox.clear()

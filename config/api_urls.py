@@ -1,0 +1,16 @@
+"""/storefront/v1/ (the shopper API) and the OpenAPI schema of both APIs."""
+
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+storefront_patterns = [
+    path("", include("customers.api.urls")),
+]
+
+# The Fleetbase SDK calls paths without a trailing slash; accept both.
+urlpatterns = [
+    re_path(r"^storefront/v1/", include(storefront_patterns)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
+]

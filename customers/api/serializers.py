@@ -1,0 +1,215 @@
+"""The shopper API's customer and place shapes (wire-compatible with Fleetbase Storefront)."""
+
+import base64
+import binascii
+import re
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from customers.models import Address, Customer
+
+
+class PlaceSerializer(serializers.ModelSerializer):
+    id = serializers.CharField(source="public_id", read_only=True)
+    location = serializers.SerializerMethodField()
+    latitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, required=False, allow_null=True, write_only=True
+    )
+    longitude = serializers.DecimalField(
+        max_digits=9, decimal_places=6, required=False, allow_null=True, write_only=True
+    )
+
+    class Meta:
+        model = Address
+        fields = [
+            "id",
+            "name",
+            "street1",
+            "street2",
+            "city",
+            "province",
+            "postal_code",
+            "country",
+            "neighborhood",
+            "district",
+            "building",
+            "security_access_code",
+            "phone",
+            "instructions",
+            "location",
+            "latitude",
+            "longitude",
+            "is_default",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["created_at", "updated_at"]
+        extra_kwargs = {"street1": {"required": True}}
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "nullable": True,
+            "properties": {
+                "type": {"type": "string", "enum": ["Point"]},
+                "coordinates": {"type": "array", "items": {"type": "number"}},
+            },
+        }
+    )
+    def get_location(self, address):
+        return address.location
+
+    def to_internal_value(self, data):
+        # GeoJSON in, as the SDK sends it: {"location": {"type": "Point", "coordinates": [x, y]}}
+        if hasattr(data, "get") and isinstance(data.get("location"), dict):
+            coordinates = data["location"].get("coordinates") or []
+            if len(coordinates) == 2:
+                data = {**data, "longitude": coordinates[0], "latitude": coordinates[1]}
+        return super().to_internal_value(data)
+
+
+class CustomerSerializer(serializers.ModelSerializer):
+    """Read shape. `token` is added by the login and registration answers only."""
+
+    id = serializers.CharField(source="public_id", read_only=True)
+    name = serializers.CharField(read_only=True)
+    photo_url = serializers.SerializerMethodField()
+    address = serializers.SerializerMethodField()
+    addresses = serializers.SerializerMethodField()
+    meta = serializers.JSONField(source="metadata", read_only=True)
+    orders = serializers.IntegerField(source="total_orders_count", read_only=True)
+    has_password = serializers.BooleanField(read_only=True)
+
+    class Meta:
+        model = Customer
+        fields = [
+            "id",
+            "name",
+            "first_name",
+            "last_name",
+            "email",
+            "phone",
+            "photo_url",
+            "address",
+            "addresses",
+            "meta",
+            "slug",
+            "orders",
+            "has_password",
+            "status",
+            "is_guest",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_photo_url(self, customer):
+        if not customer.photo:
+            return None
+        request = self.context.get("request")
+        url = customer.photo.url
+        return request.build_absolute_uri(url) if request else url
+
+    def _addresses(self, customer):
+        return list(customer.addresses.all())
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_address(self, customer):
+        default = next((a for a in self._addresses(customer) if a.is_default), None)
+        return default.one_line if default else None
+
+    @extend_schema_field(PlaceSerializer(many=True))
+    def get_addresses(self, customer):
+        return PlaceSerializer(self._addresses(customer), many=True).data
+
+
+class CustomerWithTokenSerializer(CustomerSerializer):
+    token = serializers.SerializerMethodField()
+
+    class Meta(CustomerSerializer.Meta):
+        fields = [*CustomerSerializer.Meta.fields, "token"]
+        read_only_fields = fields
+
+    def get_token(self, customer) -> str:
+        return self.context["token"]
+
+
+class PhotoField(serializers.Field):
+    """A multipart file, a base64 data URL ("data:image/png;base64,…") or "REMOVE"."""
+
+    default_error_messages = {"invalid": "Send an image file, a base64 data URL, or REMOVE."}
+
+    def to_internal_value(self, data):
+        if data in ("REMOVE", None, ""):
+            return None
+        if hasattr(data, "read"):
+            return data
+        if isinstance(data, str):
+            match = re.match(r"^data:image/(\w+);base64,(.+)$", data.strip(), re.DOTALL)
+            if match:
+                try:
+                    content = base64.b64decode(match.group(2), validate=True)
+                except (binascii.Error, ValueError):
+                    self.fail("invalid")
+                return SimpleUploadedFile(f"photo.{match.group(1)}", content)
+        self.fail("invalid")
+
+    def to_representation(self, value):
+        return None
+
+
+class CustomerUpdateSerializer(serializers.Serializer):
+    name = serializers.CharField(required=False, max_length=201)
+    first_name = serializers.CharField(required=False, max_length=100)
+    last_name = serializers.CharField(required=False, max_length=100, allow_blank=True)
+    email = serializers.CharField(required=False, max_length=254, allow_blank=True)
+    phone = serializers.CharField(required=False, max_length=32, allow_blank=True)
+    meta = serializers.JSONField(required=False)
+    password = serializers.CharField(required=False, write_only=True, max_length=128)
+    current_password = serializers.CharField(required=False, write_only=True, max_length=128)
+    photo = PhotoField(required=False, allow_null=True)
+
+
+class IdentitySerializer(serializers.Serializer):
+    identity = serializers.CharField(max_length=254)
+
+
+class RequestCodeSerializer(IdentitySerializer):
+    mode = serializers.ChoiceField(choices=["email", "sms"], required=False)
+
+
+class RegisterSerializer(IdentitySerializer):
+    code = serializers.CharField(max_length=12)
+    name = serializers.CharField(max_length=201)
+    email = serializers.CharField(required=False, max_length=254, allow_blank=True)
+    phone = serializers.CharField(required=False, max_length=32, allow_blank=True)
+    password = serializers.CharField(required=False, max_length=128, allow_blank=True)
+    meta = serializers.JSONField(required=False)
+
+
+class LoginSerializer(IdentitySerializer):
+    password = serializers.CharField(max_length=128)
+
+
+class VerifyCodeSerializer(IdentitySerializer):
+    code = serializers.CharField(max_length=12)
+
+
+class SmsLoginSerializer(serializers.Serializer):
+    phone = serializers.CharField(max_length=32)
+
+
+class CodeSerializer(serializers.Serializer):
+    code = serializers.CharField(max_length=12)
+
+
+class DeviceSerializer(serializers.Serializer):
+    token = serializers.CharField(max_length=512)
+    platform = serializers.ChoiceField(choices=["ios", "android", "web"])
+
+
+class StatusSerializer(serializers.Serializer):
+    status = serializers.CharField()

@@ -1,0 +1,24 @@
+from django.urls import re_path
+
+from customers.api import views
+
+
+def route(pattern: str, view):
+    """A path of the shopper API, with or without a trailing slash (the SDK sends none)."""
+    return re_path(rf"^{pattern}/?$", view.as_view())
+
+
+urlpatterns = [
+    route("customers/request-creation-code", views.RequestCreationCodeView),
+    route("customers", views.CustomerCreateView),
+    route("customers/login", views.LoginView),
+    route("customers/login-with-sms", views.LoginWithSmsView),
+    route("customers/verify-code", views.VerifyCodeView),
+    route("customers/logout", views.LogoutView),
+    route("customers/register-device", views.RegisterDeviceView),
+    route("customers/account-closure", views.AccountClosureView),
+    route("customers/confirm-account-closure", views.ConfirmAccountClosureView),
+    route("customers/places", views.PlaceListView),
+    route(r"customers/places/(?P<public_id>place_\w+)", views.PlaceDetailView),
+    route(r"customers/(?P<public_id>customer_\w+)", views.CustomerDetailView),
+]

@@ -1,0 +1,91 @@
+"""Verification codes: 6 digits, for one purpose and one identity, single use, 10 minutes,
+at most 5 wrong tries. Only an HMAC of the code is stored."""
+
+import hashlib
+import hmac
+import secrets
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from customers.models import Customer, VerificationCode
+from customers.notifications import send_to_identity
+
+CODE_TTL = timedelta(minutes=10)
+WRONG_CODE = "The code is wrong or has expired."
+
+PURPOSE_TEXT = {
+    VerificationCode.Purpose.CREATE: "to create your account",
+    VerificationCode.Purpose.LOGIN: "to log in",
+    VerificationCode.Purpose.CLOSURE: "to close your account",
+}
+
+
+def _digest(*, store_id: int, purpose: str, identity: str, code: str) -> str:
+    # Keyed by the SECRET_KEY and salted by purpose, store and identity: a code for one thing
+    # is never valid for another.
+    message = f"{store_id}:{purpose}:{identity}:{code}".encode()
+    key = hashlib.sha256(f"verification-code:{settings.SECRET_KEY}".encode()).digest()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
+
+
+def verification_code_send(
+    *, store, identity: str, purpose: str, customer: Customer | None = None
+) -> None:
+    """Send a new code to `identity` (a normalised e-mail or E.164 phone) and retire the
+    previous unused ones for the same purpose."""
+    code = f"{secrets.randbelow(1_000_000):06d}"
+    with transaction.atomic():
+        VerificationCode.objects.filter(
+            store=store, identity=identity, purpose=purpose, used_at__isnull=True
+        ).update(used_at=timezone.now())
+        VerificationCode.objects.create(
+            store=store,
+            customer=customer,
+            purpose=purpose,
+            identity=identity,
+            code_hash=_digest(store_id=store.pk, purpose=purpose, identity=identity, code=code),
+            expires_at=timezone.now() + CODE_TTL,
+        )
+    text = f"{code} is your {store.name} code {PURPOSE_TEXT[purpose]}. It expires in 10 minutes."
+    send_to_identity(identity=identity, subject=f"Your {store.name} code", body=text)
+
+
+def verification_code_check(*, store, identity: str, purpose: str, code: str) -> VerificationCode:
+    """Use up the code sent to `identity` for `purpose`, or raise ValidationError({"code"}).
+
+    A wrong code counts one try; the fifth wrong try kills the code. Using it and counting are
+    single conditional UPDATEs, so two requests cannot both use one code.
+    """
+    now = timezone.now()
+    record = (
+        VerificationCode.objects.filter(
+            store=store,
+            identity=identity,
+            purpose=purpose,
+            used_at__isnull=True,
+            expires_at__gt=now,
+        )
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    if record is None or record.attempts >= VerificationCode.MAX_ATTEMPTS:
+        raise ValidationError({"code": [WRONG_CODE]})
+    expected = _digest(
+        store_id=store.pk, purpose=purpose, identity=identity, code=str(code).strip()
+    )
+    if not hmac.compare_digest(expected, record.code_hash):
+        VerificationCode.objects.filter(
+            pk=record.pk, attempts__lt=VerificationCode.MAX_ATTEMPTS
+        ).update(attempts=F("attempts") + 1)
+        raise ValidationError({"code": [WRONG_CODE]})
+    used = VerificationCode.objects.filter(
+        pk=record.pk, used_at__isnull=True, attempts__lt=VerificationCode.MAX_ATTEMPTS
+    ).update(used_at=now)
+    if used != 1:
+        raise ValidationError({"code": [WRONG_CODE]})
+    return record

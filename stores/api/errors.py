@@ -1,0 +1,89 @@
+"""One error shape for both APIs: {"errors": ["…"], "fields": {"email": ["…"]}}.
+
+Validation failures are 422 (DRF says 400), a body that is not JSON is 400, and a service's
+django ValidationError is a 422 with its field messages, so views can let them through.
+"""
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+
+class UnprocessableEntity(exceptions.ValidationError):
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+
+
+def _flatten(detail) -> list[str]:
+    if isinstance(detail, dict):
+        return [message for value in detail.values() for message in _flatten(value)]
+    if isinstance(detail, list):
+        return [message for value in detail for message in _flatten(value)]
+    return [str(detail)]
+
+
+def _fields(detail) -> dict[str, list[str]]:
+    fields = {}
+    for name, value in detail.items():
+        if name in ("non_field_errors", "__all__"):
+            continue
+        fields[name] = _flatten(value)
+    return fields
+
+
+def error_body(messages: list[str], fields: dict | None = None) -> dict:
+    body = {"errors": messages or ["Something went wrong."]}
+    if fields:
+        body["fields"] = fields
+    return body
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, DjangoValidationError):
+        detail = exc.message_dict if hasattr(exc, "error_dict") else {"__all__": exc.messages}
+        exc = UnprocessableEntity(detail=detail)
+    elif isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+
+    if isinstance(exc, exceptions.ValidationError):
+        detail = exc.detail
+        fields = _fields(detail) if isinstance(detail, dict) else {}
+        status_code = (
+            status.HTTP_422_UNPROCESSABLE_ENTITY
+            if exc.status_code == status.HTTP_400_BAD_REQUEST
+            else exc.status_code
+        )
+        return Response(error_body(_flatten(detail), fields), status=status_code)
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # a real bug: Django's 500 (see errors_middleware for its JSON shape)
+    response.data = error_body(_flatten(response.data.get("detail", response.data)))
+    return response
+
+
+class ApiErrorsMiddleware:
+    """An unexpected exception on an API path answers in the API's shape (still a 500, still
+    logged), not with Django's HTML error page."""
+
+    PREFIXES = ("/storefront/", "/api/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if request.path.startswith(self.PREFIXES):
+            import logging
+
+            logging.getLogger("django.request").exception(
+                "Unhandled error on %s", request.path, exc_info=exception
+            )
+            return JsonResponse(error_body(["Internal server error."]), status=500)
+        return None
