@@ -231,6 +231,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "stores.api.schema.strip_trailing_slashes",
+    ],
+    "COMPONENT_SPLIT_REQUEST": True,
 }
 
 LOGGING = {

@@ -18,7 +18,11 @@ from customers.api.throttles import (
 )
 from customers.codes import verification_code_check, verification_code_send
 from customers.models import Address, Customer, VerificationCode
-from customers.tokens import customer_token_issue, customer_token_revoke
+from customers.tokens import (
+    customer_token_issue,
+    customer_token_revoke,
+    customer_tokens_revoke_all,
+)
 
 OK = {"status": "OK"}
 LOGIN_FAILED = "The email, phone or password is not right."
@@ -215,6 +219,8 @@ class CustomerDetailView(StorefrontView):
                 password=data["password"],
                 current_password=data.get("current_password"),
             )
+            # A new password ends every other session (a thief's too), not this one.
+            customer_tokens_revoke_all(customer=customer, keep=request.user.token)
         if changes:
             services.customer_update(
                 customer=customer, data=changes, actor_customer=customer, merge_metadata=True
