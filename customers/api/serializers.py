@@ -137,6 +137,13 @@ class CustomerWithTokenSerializer(CustomerSerializer):
         return self.context["token"]
 
 
+@extend_schema_field(
+    {
+        "type": "string",
+        "description": "A multipart image file, a base64 data URL, or REMOVE.",
+        "nullable": True,
+    }
+)
 class PhotoField(serializers.Field):
     """A multipart file, a base64 data URL ("data:image/png;base64,…") or "REMOVE"."""
 
