@@ -616,3 +616,10 @@ def test_schema_documents_the_api(client):
     paths = response.json()["paths"]
     assert "/storefront/v1/customers/login" in paths
     assert client.get("/api/docs/").status_code == 200
+
+
+def test_a_shopper_key_lists_no_customers(api, registered):
+    as_customer(api, registered)
+    response = api.get(f"{API}/customers")
+    assert_error(response, 405)
+    assert "ada@example.com" not in response.content.decode()
