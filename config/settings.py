@@ -194,6 +194,16 @@ X_FRAME_OPTIONS = "DENY"
 # --- Product settings -----------------------------------------------------------------------
 CUSTOMER_TOKEN_TTL_DAYS = env.int("CUSTOMER_TOKEN_TTL_DAYS", default=30)
 CUSTOMER_PHOTO_MAX_BYTES = env.int("CUSTOMER_PHOTO_MAX_BYTES", default=5 * 1024 * 1024)
+# Sign in with Apple / Google / Facebook (client ids and the Facebook app id are per store).
+APPLE_JWKS_URL = env.str("APPLE_JWKS_URL", default="https://appleid.apple.com/auth/keys")
+APPLE_ISSUER = env.str("APPLE_ISSUER", default="https://appleid.apple.com")
+GOOGLE_JWKS_URL = env.str("GOOGLE_JWKS_URL", default="https://www.googleapis.com/oauth2/v3/certs")
+GOOGLE_ISSUERS = env.list(
+    "GOOGLE_ISSUERS", default=["https://accounts.google.com", "accounts.google.com"]
+)
+FACEBOOK_GRAPH_URL = env.str("FACEBOOK_GRAPH_URL", default="https://graph.facebook.com")
+FACEBOOK_APP_SECRET = env.str("FACEBOOK_APP_SECRET", default="")
+SOCIAL_HTTP_TIMEOUT = env.float("SOCIAL_HTTP_TIMEOUT", default=5)
 DEMO_CREDENTIALS_FILE = Path(
     env.str("DEMO_CREDENTIALS_FILE", default=str(BASE_DIR / "var" / "demo-credentials.json"))
 )

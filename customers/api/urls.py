@@ -1,6 +1,6 @@
 from django.urls import re_path
 
-from customers.api import views
+from customers.api import social_views, views
 
 
 def route(pattern: str, view):
@@ -20,5 +20,8 @@ urlpatterns = [
     route("customers/confirm-account-closure", views.ConfirmAccountClosureView),
     route("customers/places", views.PlaceListView),
     route(r"customers/places/(?P<public_id>place_\w+)", views.PlaceDetailView),
+    route("customers/login-with-apple", social_views.LoginWithAppleView),
+    route("customers/login-with-google", social_views.LoginWithGoogleView),
+    route("customers/login-with-facebook", social_views.LoginWithFacebookView),
     route(r"customers/(?P<public_id>customer_\w+)", views.CustomerDetailView),
 ]
