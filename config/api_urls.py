@@ -4,6 +4,9 @@ from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 storefront_patterns = [
+    path("", include("reviews.api.urls")),
+    path("", include("orders.api.urls")),
+    path("", include("loyalty.api.urls")),
     path("", include("customers.api.urls")),
 ]
 

@@ -230,6 +230,8 @@ REST_FRAMEWORK = {
         # Password and code checks (codes also die after 5 wrong tries, in the database).
         "login": env.str("THROTTLE_LOGIN", default="10/minute"),
         "login_identity": env.str("THROTTLE_LOGIN_IDENTITY", default="20/hour"),
+        # Checkouts per client address (a guest checkout may create a customer record).
+        "checkout": env.str("THROTTLE_CHECKOUT", default="60/hour"),
         # Everything else a key does, per key.
         "api": env.str("THROTTLE_API", default="1200/minute"),
     },

@@ -4,11 +4,20 @@ from collections.abc import Iterable
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import transaction
 from django.db.models import Case, F, Max, Value, When
 
 from customers.models import Address, Customer, CustomerEvent
-from customers.services import event_record
+from customers.phones import normalize_phone
+from customers.services import (
+    ADDRESS_FIELDS,
+    address_data_clean,
+    customer_create,
+    customer_update,
+    event_record,
+    split_name,
+)
 from orders.models import Order, OrderLine
 from stores.models import Product, Store
 
@@ -34,9 +43,12 @@ def _clean_items(store: Store, items: Iterable[dict]) -> list[tuple[Product, int
             raise ValidationError(
                 {"items": [f"Each quantity must be a whole number from 1 to {MAX_QUANTITY}."]}
             )
-        wanted[product.pk if isinstance(product, Product) else product] = (
-            wanted.get(product.pk if isinstance(product, Product) else product, 0) + quantity
-        )
+        key = product.pk if isinstance(product, Product) else product
+        wanted[key] = wanted.get(key, 0) + quantity
+        if wanted[key] > MAX_QUANTITY:  # the same product on several lines adds up
+            raise ValidationError(
+                {"items": [f"An order holds at most {MAX_QUANTITY} of one product."]}
+            )
     products = Product.objects.filter(store=store, active=True).in_bulk(list(wanted))
     missing = [key for key in wanted if key not in products]
     if missing:
@@ -47,28 +59,40 @@ def _clean_items(store: Store, items: Iterable[dict]) -> list[tuple[Product, int
 def order_create(
     *,
     store: Store,
-    customer: Customer,
+    customer: Customer | None,
     items: Iterable[dict],
     shipping_address: Address | dict | None = None,
     notes: str = "",
     actor_user=None,
     actor_customer: Customer | None = None,
+    contact: dict | None = None,
 ) -> Order:
     """Place an order for `customer` with `items` ([{product: Product|pk, quantity}]).
 
     The order gets the next number of the store, keeps a snapshot of the customer's name,
     contact and shipping address, and moves the customer's counters (total_orders_count and
     prospect → acquired → repeat) in the same transaction, without a lost update.
+
+    `contact` ({name, email, phone}) is the snapshot to keep instead of the customer's own (a
+    guest checkout keeps what was typed); with `contact`, `customer` may be None: an order of
+    no customer record, which moves no counters.
     """
-    if customer.store_id != store.pk:
+    if customer is None and contact is None:
+        raise ValidationError(
+            {"customer": ["An order needs a customer, or the contact of who ordered."]}
+        )
+    if customer is not None and customer.store_id != store.pk:
         raise ValidationError({"customer": ["This customer belongs to another store."]})
     lines = _clean_items(store, items)
     if isinstance(shipping_address, Address):
-        if shipping_address.customer_id != customer.pk:
+        if customer is None or shipping_address.customer_id != customer.pk:
             raise ValidationError({"shipping_address": ["This address is not the customer's."]})
         address_snapshot = shipping_address.snapshot()
     else:
         address_snapshot = dict(shipping_address or {})
+
+    if contact is None:
+        contact = {"name": customer.name, "email": customer.email, "phone": customer.phone}
 
     subtotal = sum((product.price * quantity for product, quantity in lines), Decimal("0"))
     with transaction.atomic():
@@ -83,9 +107,9 @@ def order_create(
             currency=store.currency,
             subtotal=subtotal,
             total=subtotal,
-            customer_name=customer.name,
-            customer_email=customer.email,
-            customer_phone=customer.phone,
+            customer_name=contact.get("name") or "",
+            customer_email=contact.get("email") or "",
+            customer_phone=contact.get("phone") or "",
             shipping_address=address_snapshot,
             notes=notes,
         )
@@ -101,6 +125,8 @@ def order_create(
             )
             for product, quantity in lines
         )
+        if customer is None:
+            return order
         # One UPDATE: the CASE reads the count before this order, so no read-modify-write.
         Customer.objects.filter(pk=customer.pk).update(
             total_orders_count=F("total_orders_count") + 1,
@@ -118,3 +144,195 @@ def order_create(
         )
     customer.refresh_from_db(fields=["total_orders_count", "status"])
     return order
+
+
+# --- Checkout (the shopper API) -------------------------------------------------------------
+
+
+def checkout_contact_clean(*, store: Store, name: str, email: str = "", phone: str = "") -> dict:
+    """A guest's {name, email, phone} as stored: the name's spaces collapsed, the email
+    lower-case, the phone in E.164; one of email and phone is required. Errors are on
+    "customer", the checkout's field."""
+    errors = []
+    name = " ".join((name or "").split())
+    first_name, last_name = split_name(name)
+    if not name:
+        errors.append("Enter the customer's name.")
+    elif len(first_name) > 100 or len(last_name) > 100:
+        errors.append("Use a shorter name.")
+    email = (email or "").strip().lower()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors.append("Enter a valid email address.")
+    try:
+        phone = normalize_phone(phone or "", store.phone_region)
+    except ValidationError as exc:
+        errors.extend(exc.messages)
+    if not errors and not email and not phone:
+        errors.append("Give the customer's email or phone number.")
+    if errors:
+        raise ValidationError({"customer": errors})
+    return {"name": name, "email": email, "phone": phone}
+
+
+def _guest_find_or_create(store: Store, contact: dict) -> Customer | None:
+    first_name, last_name = split_name(contact["name"])
+    email, phone = contact["email"], contact["phone"]
+    customers = Customer.objects.filter(store=store, closed_at__isnull=True)
+    by_email = customers.filter(email__iexact=email).first() if email else None
+    by_phone = customers.filter(phone=phone).first() if phone else None
+    # An email or phone that a record holds already is not free to give to another one. One that
+    # a REGISTERED account holds is never used to attach the order: the order would then show
+    # in that account's history to whoever logs in, and the checkout's answer would tell the
+    # caller that the account exists. It stays only in the order's snapshot.
+    email_free = bool(email) and by_email is None
+    phone_free = bool(phone) and by_phone is None
+    guest = next((c for c in (by_email, by_phone) if c is not None and c.is_guest), None)
+    if guest is None:
+        if not (email_free or phone_free):
+            return None  # every identity given belongs to a registered account
+        return customer_create(
+            store=store,
+            first_name=first_name,
+            last_name=last_name,
+            email=email if email_free else "",
+            phone=phone if phone_free else "",
+            is_guest=True,
+        )
+    # Only the name is filled in, never a missing email or phone: registering with an email or
+    # phone turns the guest record holding it into the account (customer_register), so adding
+    # one here would let whoever typed it (unverified) claim this guest's order history later.
+    if not guest.last_name and last_name:
+        customer_update(customer=guest, data={"last_name": last_name})
+    return guest
+
+
+def guest_customer_for_checkout(
+    *, store: Store, name: str, email: str = "", phone: str = ""
+) -> Customer | None:
+    """The guest record a checkout without an account belongs to, in one transaction.
+
+    The store's open guest record with this email (else this phone) is reused, a missing last
+    name filled in (not a missing email or phone: see below); otherwise a new guest record
+    (is_guest, cannot log in) is created with the email and phone that no other record holds.
+    An email or phone of a registered account is never attached to: when the guest gave
+    nothing else, the answer is None (the order then belongs to no record and keeps only its
+    snapshot, with the contact as typed).
+    """
+    contact = checkout_contact_clean(store=store, name=name, email=email, phone=phone)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                return _guest_find_or_create(store, contact)
+        except ValidationError:
+            # Only a race gets here (the contact is clean): another checkout saved this email
+            # or phone between our look-up and our insert. Look again: it is there now.
+            pass
+        try:
+            return _guest_find_or_create(store, contact)
+        except ValidationError as exc:
+            raise ValidationError(
+                {"customer": ["The checkout conflicted with another one; try again."]}
+            ) from exc
+
+
+def _checkout_items(store: Store, items: Iterable[dict]) -> list[dict]:
+    """[{product: "product_…", quantity}] → [{product: Product, quantity}]; ids of other stores'
+    products or of inactive ones are refused like unknown ones."""
+    items = list(items or ())
+    ids = {item.get("product") for item in items if isinstance(item.get("product"), str)}
+    products = Product.objects.filter(store=store, active=True, public_id__in=ids).in_bulk(
+        field_name="public_id"
+    )
+    lines = []
+    for item in items:
+        key = item.get("product")
+        product = products.get(key) if isinstance(key, str) else None
+        if product is None:
+            raise ValidationError({"items": [f"The store sells no product {key!s:.40}."]})
+        lines.append({"product": product, "quantity": item.get("quantity", 1)})
+    return lines
+
+
+def _checkout_address(store: Store, customer: Customer | None, shipping_address) -> Address | dict:
+    """A saved place id ("place_…", the logged-in customer's) or a place's fields."""
+    if not shipping_address:
+        return {}
+    if isinstance(shipping_address, str):
+        address = (
+            Address.objects.filter(public_id=shipping_address, customer=customer).first()
+            if customer is not None
+            else None
+        )
+        if address is None:
+            raise ValidationError({"shipping_address": ["There is no saved place with this id."]})
+        return address
+    data = {
+        field: value
+        for field, value in dict(shipping_address).items()
+        if field in ADDRESS_FIELDS and field != "is_default"
+    }
+    try:
+        # address_data_clean reads only the customer's store (its phone region): a guest has
+        # no record yet, so an unsaved one of the store stands in.
+        cleaned = address_data_clean(customer or Customer(store=store), data, partial=False)
+    except ValidationError as exc:
+        raise ValidationError({"shipping_address": exc.messages}) from exc
+    return Address(**cleaned).snapshot()
+
+
+def order_checkout(
+    *,
+    store: Store,
+    customer: Customer | None,
+    guest: dict | None = None,
+    items: Iterable[dict],
+    shipping_address: str | dict | None = None,
+    notes: str = "",
+) -> Order:
+    """A shopper places an order: as the logged-in `customer`, or else as a guest (`guest`:
+    {name, email, phone}, see guest_customer_for_checkout). `items` name products by public
+    id; prices and totals come from the catalogue (order_create). Everything happens, or
+    nothing: a refused item leaves no guest record behind."""
+    errors: dict[str, list[str]] = {}
+    contact = None
+    if customer is None:
+        if not guest:
+            errors["customer"] = [
+                "Send the customer's token, or the guest's name and email or phone as customer."
+            ]
+        else:
+            try:
+                contact = checkout_contact_clean(
+                    store=store,
+                    name=guest.get("name", ""),
+                    email=guest.get("email", ""),
+                    phone=guest.get("phone", ""),
+                )
+            except ValidationError as exc:
+                errors.update(exc.message_dict)
+    try:
+        lines = _checkout_items(store, items)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    try:
+        address = _checkout_address(store, customer, shipping_address)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+
+    with transaction.atomic():
+        if customer is None:
+            customer = guest_customer_for_checkout(store=store, **contact)
+        return order_create(
+            store=store,
+            customer=customer,
+            items=lines,
+            shipping_address=address,
+            notes=notes,
+            actor_customer=customer,
+            contact=contact,
+        )

@@ -1,0 +1,91 @@
+"""A customer's enrolment in a card (the Leal "customer card"), for both APIs.
+
+EnrolmentSerializer is the shape of the API.md "Enrolment (customer card)": the management
+API uses it as is (integer `id`); the shopper API names enrolments by their uuid only
+(StorefrontEnrolmentSerializer). Rows come from loyalty.selectors.enrolment_list (or another
+queryset with select_related("card") and prefetch_related("card__rewards")): no query per row.
+"""
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from loyalty import selectors
+from loyalty.models import CustomerCard, Reward
+
+
+@extend_schema_field(
+    {"type": "string", "enum": CustomerCard.Status.values}, component_name="EnrolmentStatusEnum"
+)
+class EnrolmentStatusField(serializers.ChoiceField):
+    """Its own schema component, so that the customer's `status` enum keeps its name."""
+
+    def __init__(self, **kwargs):
+        super().__init__(choices=CustomerCard.Status.choices, **kwargs)
+
+
+class AvailableRewardSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = Reward
+        fields = ["id", "name", "stamps_required"]
+        read_only_fields = fields
+
+
+class EnrolmentSerializer(serializers.ModelSerializer):
+    uuid = serializers.CharField(read_only=True)
+    card_id = serializers.IntegerField(read_only=True)
+    card_name = serializers.CharField(source="card.name", read_only=True)
+    status = EnrolmentStatusField(source="effective_status", read_only=True)
+    stamps_remaining = serializers.SerializerMethodField()
+    progress_percentage = serializers.SerializerMethodField()
+    available_rewards = serializers.SerializerMethodField()
+    apple_wallet_url = serializers.SerializerMethodField()
+    google_wallet_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CustomerCard
+        fields = [
+            "id",
+            "uuid",
+            "card_id",
+            "card_name",
+            "status",
+            "code",
+            "stamps_count",
+            "stamps_remaining",
+            "progress_percentage",
+            "available_rewards",
+            "pass_installed",
+            "issued_at",
+            "expires_at",
+            "apple_wallet_url",
+            "google_wallet_url",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_stamps_remaining(self, enrolment) -> int:
+        return selectors.stamps_remaining(enrolment)
+
+    def get_progress_percentage(self, enrolment) -> int:
+        return selectors.progress_percentage(enrolment)
+
+    @extend_schema_field(AvailableRewardSerializer(many=True))
+    def get_available_rewards(self, enrolment):
+        # .all() reads the prefetched card__rewards; passing them keeps it query-free.
+        rewards = selectors.available_rewards(enrolment, rewards=enrolment.card.rewards.all())
+        return AvailableRewardSerializer(rewards, many=True).data
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_apple_wallet_url(self, enrolment):
+        return None  # wallet passes are not issued yet
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_google_wallet_url(self, enrolment):
+        return None  # wallet passes are not issued yet
+
+
+class StorefrontEnrolmentSerializer(EnrolmentSerializer):
+    """The shopper API never shows integer ids of its own objects: `id` is the uuid."""
+
+    id = serializers.CharField(source="uuid", read_only=True)

@@ -1,0 +1,62 @@
+"""Shopper API: the store and its catalogue with review ratings (key only, no customer needed).
+
+It lives with reviews because a product is shown with its rating; stores knows nothing above it."""
+
+from django.db.models import Avg, Count, Q
+from drf_spectacular.utils import extend_schema
+from rest_framework import exceptions
+from rest_framework.response import Response
+
+from customers.api.base import PageSerializer, StorefrontView, page_of
+from customers.api.views import valid
+from reviews.api.catalogue_serializers import (
+    ProductQuerySerializer,
+    ProductSerializer,
+    StoreSerializer,
+)
+from reviews.models import Review
+from stores.models import Product
+
+PUBLISHED = Q(reviews__status=Review.Status.PUBLISHED)
+
+
+def product_queryset(store):
+    """The store's active products with their published reviews' average and count, computed
+    by the same query (one GROUP BY), whatever the page size."""
+    return Product.objects.filter(store=store, active=True).annotate(
+        rating_average=Avg("reviews__rating", filter=PUBLISHED),
+        rating_count=Count("reviews", filter=PUBLISHED),
+    )
+
+
+class AboutView(StorefrontView):
+    @extend_schema(responses={200: StoreSerializer}, tags=["Store"])
+    def get(self, request):
+        """The store the key belongs to."""
+        return Response(StoreSerializer(self.store).data)
+
+
+class ProductListView(StorefrontView):
+    @extend_schema(
+        parameters=[ProductQuerySerializer, PageSerializer],
+        responses={200: ProductSerializer(many=True)},
+        tags=["Products"],
+    )
+    def get(self, request):
+        """The store's active products by name; `query` searches names and SKUs."""
+        query = (valid(ProductQuerySerializer, request.query_params).get("query") or "").strip()
+        products = product_queryset(self.store)
+        if query:
+            products = products.filter(Q(name__icontains=query) | Q(sku__icontains=query))
+        products = page_of(request, products.order_by("name", "id"))
+        return Response(ProductSerializer(products, many=True).data)
+
+
+class ProductDetailView(StorefrontView):
+    @extend_schema(responses={200: ProductSerializer}, tags=["Products"])
+    def get(self, request, public_id):
+        """One active product of the store (another store's, or an inactive one, is a 404)."""
+        product = product_queryset(self.store).filter(public_id=public_id).first()
+        if product is None:
+            raise exceptions.NotFound()
+        return Response(ProductSerializer(product).data)
