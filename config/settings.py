@@ -208,6 +208,20 @@ DEMO_CREDENTIALS_FILE = Path(
     env.str("DEMO_CREDENTIALS_FILE", default=str(BASE_DIR / "var" / "demo-credentials.json"))
 )
 
+# --- Wallet passes --------------------------------------------------------------------------
+# The public address of this site, for links in e-mails and SMS sent outside a request.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# Apple Wallet: the pass type certificate and key (PEM files), the WWDR intermediate, ids.
+APPLE_WALLET_CERTIFICATE = env.str("APPLE_WALLET_CERTIFICATE", default="")
+APPLE_WALLET_KEY = env.str("APPLE_WALLET_KEY", default="")
+APPLE_WALLET_KEY_PASSWORD = env.str("APPLE_WALLET_KEY_PASSWORD", default="")
+APPLE_WALLET_WWDR_CERTIFICATE = env.str("APPLE_WALLET_WWDR_CERTIFICATE", default="")
+APPLE_WALLET_PASS_TYPE_ID = env.str("APPLE_WALLET_PASS_TYPE_ID", default="")
+APPLE_WALLET_TEAM_ID = env.str("APPLE_WALLET_TEAM_ID", default="")
+# Google Wallet: a service account key file (JSON) and the issuer id of the Wallet console.
+GOOGLE_WALLET_SERVICE_ACCOUNT_FILE = env.str("GOOGLE_WALLET_SERVICE_ACCOUNT_FILE", default="")
+GOOGLE_WALLET_ISSUER_ID = env.str("GOOGLE_WALLET_ISSUER_ID", default="")
+
 # --- Third-party apps -----------------------------------------------------------------------
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -7,6 +7,8 @@ identity (email or phone), so one account cannot be hammered from many addresses
 
 from rest_framework.throttling import SimpleRateThrottle
 
+from stores.api.throttles import ApiKeyThrottle  # noqa: F401 - the shopper API uses it too
+
 
 class _ScopedThrottle(SimpleRateThrottle):
     def get_cache_key(self, request, view):
@@ -35,12 +37,3 @@ class IdentityThrottle(SimpleRateThrottle):
                 ident = "".join(ch for ch in value.lower() if ch.isalnum() or ch in "@.+")
                 return self.cache_format % {"scope": self.scope, "ident": ident[:200]}
         return None  # nothing to count by
-
-
-class ApiKeyThrottle(SimpleRateThrottle):
-    scope = "api"
-
-    def get_cache_key(self, request, view):
-        api_key = getattr(request, "auth", None)
-        ident = api_key.pk if api_key is not None else self.get_ident(request)
-        return self.cache_format % {"scope": self.scope, "ident": ident}

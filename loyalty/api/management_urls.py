@@ -1,0 +1,3 @@
+from stores.api.management import route  # noqa: F401
+
+urlpatterns = []
