@@ -9,7 +9,7 @@ queryset with select_related("card") and prefetch_related("card__rewards")): no 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from loyalty import selectors
+from loyalty import selectors, wallet
 from loyalty.models import CustomerCard, Reward
 
 
@@ -78,11 +78,11 @@ class EnrolmentSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(serializers.URLField(allow_null=True))
     def get_apple_wallet_url(self, enrolment):
-        return None  # wallet passes are not issued yet
+        return wallet.apple_wallet_url(enrolment, request=self.context.get("request"))
 
     @extend_schema_field(serializers.URLField(allow_null=True))
     def get_google_wallet_url(self, enrolment):
-        return None  # wallet passes are not issued yet
+        return wallet.google_wallet_url(enrolment, request=self.context.get("request"))
 
 
 class StorefrontEnrolmentSerializer(EnrolmentSerializer):
