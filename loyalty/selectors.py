@@ -91,3 +91,25 @@ def enrolment_entries(*, enrolment) -> QuerySet[StampEntry]:
         .select_related("actor_user", "actor_api_key")
         .order_by("-created_at", "-id")
     )
+
+
+# --- Management API reads ---------------------------------------------------------------------
+
+
+def store_cards(*, store) -> QuerySet[LoyaltyCard]:
+    """The store's card programmes with their rewards, archived ones last: 2 queries however
+    many cards (no enrolment count, which would read every enrolment of the store)."""
+    return (
+        LoyaltyCard.objects.filter(store=store)
+        .prefetch_related("rewards")
+        .order_by("archived", "name", "id")
+    )
+
+
+def store_rewards(*, store, card_id: int | None = None) -> QuerySet[Reward]:
+    """The rewards of the store's cards (of one card when `card_id` is given), card by card in
+    each card's order."""
+    rewards = Reward.objects.filter(card__store=store)
+    if card_id is not None:
+        rewards = rewards.filter(card_id=card_id)
+    return rewards.order_by("card_id", "position", "stamps_required", "id")

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from customers.models import Customer, CustomerEvent
 from customers.services import customer_create, event_record
-from loyalty.models import CustomerCard, LoyaltyCard, Reward, StampEntry
+from loyalty.models import MAX_STAMPS_REQUIRED, CustomerCard, LoyaltyCard, Reward, StampEntry
 
 MAX_STAMPS_PER_CALL = 100
 CODE_DIGITS = 12
@@ -377,3 +377,142 @@ def card_save(
             reward.card = card
             reward.save()
     return card
+
+
+# --- Card programmes, one at a time (the management API) ---------------------------------------
+
+CARD_FIELDS = (
+    "name",
+    "description",
+    "stamps_required",
+    "initial_stamps",
+    "card_color",
+    "text_color",
+    "header_text",
+    "expires_at",
+    "expiry_days",
+    "max_stamps_per_day",
+    "archived",
+)
+REWARD_FIELDS = ("name", "description", "stamps_required", "active", "position")
+# Enrolments expire issued_at + expiry_days; beyond ~100 years that date stops being useful
+# (and far beyond it, Python's datetime overflows when a customer enrols).
+MAX_EXPIRY_DAYS = 36_500
+
+
+def _constraint_message(model, name: str) -> str:
+    return next(c for c in model._meta.constraints if c.name == name).violation_error_message
+
+
+def _card_clean(card: LoyaltyCard) -> None:
+    """The console's rules (LoyaltyCardForm), each beside the field it is about, then the
+    model's own validation for the rest (lengths, colours, types)."""
+    errors: dict[str, list[str]] = {}
+    required, initial = card.stamps_required, card.initial_stamps
+    if required is None or not 1 <= required <= MAX_STAMPS_REQUIRED:
+        errors["stamps_required"] = [
+            _constraint_message(LoyaltyCard, "card_stamps_required_1_to_21")
+        ]
+    elif initial is None or not 0 <= initial < required:
+        errors["initial_stamps"] = [_constraint_message(LoyaltyCard, "card_initial_below_required")]
+    if card.expiry_days is not None and not 1 <= card.expiry_days <= MAX_EXPIRY_DAYS:
+        errors["expiry_days"] = [f"Give from 1 to {MAX_EXPIRY_DAYS} days, or none."]
+    if card.max_stamps_per_day is not None and card.max_stamps_per_day < 1:
+        errors["max_stamps_per_day"] = [
+            _constraint_message(LoyaltyCard, "card_daily_limit_positive")
+        ]
+    try:
+        # Constraints over a field already refused are skipped (Model.full_clean).
+        card.full_clean(exclude=["store", *errors])
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, messages)
+    if errors:
+        raise ValidationError(errors)
+
+
+def card_create(*, store, data: dict) -> LoyaltyCard:
+    """A new card programme of `store` from `data` (LoyaltyCard fields in CARD_FIELDS; the
+    others keep the model's defaults), validated as the console validates it: 1–21 stamps,
+    welcome stamps fewer than that, #RRGGBB colours. Errors are keyed by field name."""
+    card = LoyaltyCard(store=store, **{f: v for f, v in data.items() if f in CARD_FIELDS})
+    _card_clean(card)
+    card.save()
+    return card
+
+
+def card_update(*, card: LoyaltyCard, data: dict) -> LoyaltyCard:
+    """Change the fields in `data` (only those), validated like card_create; the card's
+    rewards must still fit it (none may cost more than stamps_required). Holds the card's row
+    lock so that a reward saved at the same time cannot slip past that check."""
+    with transaction.atomic():
+        locked = LoyaltyCard.objects.select_for_update().get(pk=card.pk)
+        for field, value in data.items():
+            if field in CARD_FIELDS:
+                setattr(locked, field, value)
+        _card_clean(locked)
+        too_dear = list(
+            locked.rewards.filter(stamps_required__gt=locked.stamps_required).values_list(
+                "name", "stamps_required"
+            )
+        )
+        if too_dear:
+            names = ", ".join(f"{name} ({cost})" for name, cost in too_dear)
+            raise _refusal(
+                "stamps_required",
+                f"Rewards cost more than {locked.stamps_required} stamps: {names}. "
+                "Change them first.",
+                "reward_over_card",
+            )
+        locked.save()
+    return locked
+
+
+def _reward_clean(reward: Reward, card: LoyaltyCard) -> None:
+    errors: dict[str, list[str]] = {}
+    try:
+        reward.full_clean(exclude=["card"])
+    except ValidationError as exc:
+        errors = exc.message_dict
+    if "stamps_required" not in errors:
+        try:
+            reward_cost_clean(
+                stamps_required=reward.stamps_required, card_stamps_required=card.stamps_required
+            )
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
+
+
+def reward_create(*, card: LoyaltyCard, data: dict) -> Reward:
+    """A new reward of `card` from `data` (REWARD_FIELDS): it costs from 1 stamp to the card's
+    stamps_required. Holds the card's row lock (see card_update)."""
+    with transaction.atomic():
+        locked = LoyaltyCard.objects.select_for_update().get(pk=card.pk)
+        reward = Reward(card=locked, **{f: v for f, v in data.items() if f in REWARD_FIELDS})
+        _reward_clean(reward, locked)
+        reward.save()
+    return reward
+
+
+def reward_update(*, reward: Reward, data: dict, card: LoyaltyCard | None = None) -> Reward:
+    """Change the fields in `data` (REWARD_FIELDS) and, when `card` is given, move the reward
+    to that card (the caller checks that it is of the same store). Validated like
+    reward_create; redemptions already made keep the name they were made under."""
+    with transaction.atomic():
+        locked_card = LoyaltyCard.objects.select_for_update().get(pk=(card or reward.card).pk)
+        reward = Reward.objects.select_for_update().get(pk=reward.pk)
+        reward.card = locked_card
+        for field, value in data.items():
+            if field in REWARD_FIELDS:
+                setattr(reward, field, value)
+        _reward_clean(reward, locked_card)
+        reward.save()
+    return reward
+
+
+def reward_delete(*, reward: Reward) -> None:
+    """Delete a reward. Its redemptions stay in the ledger, unlinked, under the reward's name
+    (StampEntry.reward is SET_NULL and reward_name was written when redeemed)."""
+    reward.delete()
