@@ -25,3 +25,5 @@ if settings.DEBUG:
     urlpatterns += [
         path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}),
     ]
+
+handler404 = "stores.api.errors.not_found"

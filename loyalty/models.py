@@ -12,6 +12,7 @@ from stores.models import ApiKey, Store
 color_validator = RegexValidator(r"^#[0-9A-Fa-f]{6}$", "Use a colour like #1F6FEB.")
 
 MAX_STAMPS_REQUIRED = 21
+MAX_EXPIRY_DAYS = 36500  # a hundred years; far larger dates overflow Python's datetime
 
 
 class LoyaltyCard(models.Model):
@@ -33,7 +34,10 @@ class LoyaltyCard(models.Model):
         null=True, blank=True, help_text="The whole programme ends at this time."
     )
     expiry_days = models.PositiveIntegerField(
-        null=True, blank=True, help_text="Each enrolment expires this many days after issue."
+        null=True,
+        blank=True,
+        validators=[MaxValueValidator(MAX_EXPIRY_DAYS)],
+        help_text="Each enrolment expires this many days after issue.",
     )
     max_stamps_per_day = models.PositiveSmallIntegerField(null=True, blank=True)
     archived = models.BooleanField(default=False)

@@ -16,7 +16,14 @@ from django.utils import timezone
 
 from customers.models import Customer, CustomerEvent
 from customers.services import customer_create, event_record
-from loyalty.models import MAX_STAMPS_REQUIRED, CustomerCard, LoyaltyCard, Reward, StampEntry
+from loyalty.models import (
+    MAX_EXPIRY_DAYS,
+    MAX_STAMPS_REQUIRED,
+    CustomerCard,
+    LoyaltyCard,
+    Reward,
+    StampEntry,
+)
 
 MAX_STAMPS_PER_CALL = 100
 CODE_DIGITS = 12
@@ -395,9 +402,6 @@ CARD_FIELDS = (
     "archived",
 )
 REWARD_FIELDS = ("name", "description", "stamps_required", "active", "position")
-# Enrolments expire issued_at + expiry_days; beyond ~100 years that date stops being useful
-# (and far beyond it, Python's datetime overflows when a customer enrols).
-MAX_EXPIRY_DAYS = 36_500
 
 
 def _constraint_message(model, name: str) -> str:

@@ -66,6 +66,15 @@ def exception_handler(exc, context):
     return response
 
 
+def not_found(request, exception=None):
+    """handler404: a JSON 404 in the API's shape on API paths, the console's page elsewhere."""
+    if request.path.startswith(ApiErrorsMiddleware.PREFIXES):
+        return JsonResponse(error_body(["Not found."]), status=404)
+    from django.views.defaults import page_not_found
+
+    return page_not_found(request, exception)
+
+
 class ApiErrorsMiddleware:
     """An unexpected exception on an API path answers in the API's shape (still a 500, still
     logged), not with Django's HTML error page."""

@@ -631,3 +631,8 @@ def test_a_shopper_key_lists_no_customers(api, registered):
     response = api.get(f"{API}/customers")
     assert_error(response, 405)
     assert "ada@example.com" not in response.content.decode()
+
+
+def test_an_unknown_api_path_is_a_json_404(api):
+    for path in (f"{API}/nothing-here", "/api/v1/accounts/1/nothing"):
+        assert_error(api.get(path), 404)
