@@ -223,6 +223,31 @@ def _upsert_external_references(customer: Customer, references) -> None:
             )
 
 
+def external_references_upsert(
+    *, customer: Customer, references: Iterable[dict], actor_user=None
+) -> list[ExternalReference]:
+    """Give `customer` the (source, external_id) references it does not have yet; those it has
+    stay, and none is removed. A reference that belongs to another customer of the store is a
+    ValidationError on "external_references" (nothing is saved). Writes an "updated" event when
+    a reference was added. Returns the added references."""
+    before = set(customer.external_references.values_list("source", "external_id"))
+    try:
+        with transaction.atomic():
+            _upsert_external_references(customer, references)
+            added = list(customer.external_references.all().order_by("source", "external_id"))
+            added = [ref for ref in added if (ref.source, ref.external_id) not in before]
+            if added:
+                event_record(
+                    customer=customer,
+                    type=CustomerEvent.Type.UPDATED,
+                    actor_user=actor_user,
+                    data={"fields": ["external_references"]},
+                )
+    except IntegrityError as exc:
+        raise validation_error_from_integrity(exc) from exc
+    return added
+
+
 def customer_create(
     *,
     store,

@@ -1,0 +1,237 @@
+"""The management API's customer shapes (Leal-compatible; integer ids).
+
+Read: `ManagementCustomerSerializer`, the API.md "Management customer". Rows come from
+customers.api.management.customer_queryset (tags, references and cards with their card and
+rewards prefetched), so a page of any size costs the same few queries.
+Write: `ManagementManagementCustomerWriteSerializer` is the object inside `{"customer": {...}}`.
+"""
+
+import re
+from datetime import date, datetime, time
+
+from django.utils import timezone
+from django.utils.dateparse import parse_date, parse_datetime
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from customers.api.serializers import PlaceSerializer
+from customers.models import Customer
+from customers.selectors import CUSTOMER_SORTS
+from loyalty.api.serializers import EnrolmentSerializer
+from stores.api.management import PageParams, PaginationSerializer
+
+
+class ManagementExternalReferenceSerializer(serializers.Serializer):
+    source = serializers.CharField(max_length=64, help_text="The other system, e.g. shopify.")
+    external_id = serializers.CharField(max_length=191, help_text="The customer's id there.")
+
+
+class ManagementCustomerSerializer(serializers.ModelSerializer):
+    account_id = serializers.IntegerField(source="store_id", read_only=True)
+    name = serializers.CharField(read_only=True)
+    birthday = serializers.DateField(read_only=True, allow_null=True)
+    metadata = serializers.JSONField(read_only=True)
+    external_references = ManagementExternalReferenceSerializer(many=True, read_only=True)
+    customer_cards = EnrolmentSerializer(source="cards", many=True, read_only=True)
+    stamp_count = serializers.SerializerMethodField()
+    has_password = serializers.BooleanField(read_only=True)
+    tags = serializers.SerializerMethodField()
+    photo_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Customer
+        fields = [
+            "id",
+            "account_id",
+            "first_name",
+            "last_name",
+            "name",
+            "email",
+            "phone",
+            "birthday",
+            "metadata",
+            "external_references",
+            "customer_cards",
+            "stamp_count",
+            "status",
+            "is_guest",
+            "has_password",
+            "total_orders_count",
+            "tags",
+            "photo_url",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_stamp_count(self, customer) -> int:
+        """The stamps of all the customer's cards together (read from the prefetched cards)."""
+        return sum(enrolment.stamps_count for enrolment in customer.cards.all())
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_tags(self, customer):
+        # Sorted here, whatever the database's collation: the same order on SQLite and PostgreSQL.
+        return sorted((tag.name for tag in customer.tags.all()), key=str.casefold)
+
+    @extend_schema_field(serializers.URLField(allow_null=True))
+    def get_photo_url(self, customer):
+        if not customer.photo:
+            return None
+        request = self.context.get("request")
+        url = customer.photo.url
+        return request.build_absolute_uri(url) if request else url
+
+
+class ManagementCustomerWriteSerializer(serializers.Serializer):
+    """The fields of `{"customer": {...}}`. On create `first_name` and an email or a phone are
+    required; on update only the fields sent change. Unknown fields are ignored."""
+
+    first_name = serializers.CharField(max_length=100)
+    last_name = serializers.CharField(
+        max_length=100, required=False, allow_blank=True, allow_null=True
+    )
+    email = serializers.CharField(
+        max_length=254,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text="Unique in the store; required if phone is blank. Stored lower-case.",
+    )
+    phone = serializers.CharField(
+        max_length=32,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text="Unique in the store; required if email is blank. Returned in E.164; "
+        "national formats are read as numbers of the store's default region.",
+    )
+    birthday = serializers.DateField(required=False, allow_null=True, help_text="YYYY-MM-DD")
+    metadata = serializers.DictField(
+        required=False,
+        allow_null=True,
+        help_text="Key-value pairs. On update they are merged into the customer's metadata; "
+        "a key sent as null is removed.",
+    )
+    external_references = ManagementExternalReferenceSerializer(
+        many=True,
+        required=False,
+        help_text="Ids of the customer in other systems; each (source, external_id) belongs "
+        "to one customer of the store. On update, references not held yet are added.",
+    )
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=64, allow_blank=True),
+        required=False,
+        allow_null=True,
+        help_text="Tag names; on update the list replaces the customer's tags.",
+    )
+
+    def to_internal_value(self, data):
+        values = super().to_internal_value(data)
+        for field in ("last_name", "email", "phone"):
+            if field in values and values[field] is None:
+                values[field] = ""
+        if "tags" in values and values["tags"] is None:
+            values["tags"] = []
+        if "external_references" in values:
+            values["external_references"] = [dict(ref) for ref in values["external_references"]]
+        return values
+
+
+class ManagementCustomerCreateOptions(serializers.Serializer):
+    """What POST customers takes beside the customer."""
+
+    card_id = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text="A loyalty card of the store to enrol the customer in; its initial_stamps "
+        "are given as a welcome bonus.",
+    )
+    send_card_links = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="true/false/1/0. Send the card's code and wallet links by e-mail and SMS "
+        "once enrolled.",
+    )
+
+
+class ManagementCustomerCreateSerializer(ManagementCustomerCreateOptions):
+    """The body of POST customers (the view reads the customer and the options apart, so that
+    field errors are named as in the customer object: `email`, not `customer.email`)."""
+
+    customer = ManagementCustomerWriteSerializer()
+
+
+class ManagementCustomerUpdateSerializer(serializers.Serializer):
+    customer = ManagementCustomerWriteSerializer(partial=True)
+
+
+@extend_schema_field(
+    {
+        "type": "string",
+        "description": "An ISO 8601 date (midnight in the store's time zone) or date-time "
+        "(without an offset: in the store's time zone).",
+        "example": "2025-01-31",
+    }
+)
+class StoreDateTimeField(serializers.Field):
+    """A date or a date-time, read in the store's time zone (context["store"])."""
+
+    default_error_messages = {"invalid": "Use an ISO 8601 date (2025-01-31) or date-time."}
+
+    def to_internal_value(self, data):
+        # An unencoded "+" of an offset arrives as a space ("…T10:00:00 02:00").
+        text = re.sub(r"(T[\d:.]+) (\d\d:?\d\d)$", r"\1+\2", str(data).strip())
+        tz = self.context["store"].tzinfo
+        try:
+            day = parse_date(text)
+            moment = None if day else parse_datetime(text)
+        except ValueError:
+            self.fail("invalid")
+        if day is not None:
+            return datetime.combine(day, time.min, tzinfo=tz)
+        if moment is None:
+            self.fail("invalid")
+        return moment if timezone.is_aware(moment) else moment.replace(tzinfo=tz)
+
+    def to_representation(self, value):
+        return value.isoformat() if isinstance(value, date) else value
+
+
+class ManagementCustomerListParams(PageParams):
+    search = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=200,
+        help_text="Words to find in the name, email, phone (however typed), card code or "
+        "external id; every word must match.",
+    )
+    source = serializers.CharField(
+        required=False, max_length=64, help_text="With external_id: an exact reference."
+    )
+    external_id = serializers.CharField(
+        required=False, max_length=191, help_text="With source: an exact reference."
+    )
+    status = serializers.ChoiceField(choices=Customer.Status.choices, required=False)
+    tag = serializers.CharField(required=False, max_length=64, help_text="A tag name.")
+    created_after = StoreDateTimeField(required=False, help_text="Created at or after.")
+    created_before = StoreDateTimeField(required=False, help_text="Created before.")
+    sort = serializers.ChoiceField(
+        choices=list(CUSTOMER_SORTS), required=False, default="-created_at"
+    )
+
+    def validate(self, attrs):
+        if bool(attrs.get("source")) != bool(attrs.get("external_id")):
+            missing = "external_id" if attrs.get("source") else "source"
+            raise serializers.ValidationError({missing: ["Send source and external_id together."]})
+        return attrs
+
+
+class ManagementPlaceSerializer(PlaceSerializer):
+    """A place as the shopper API shows it, with the address's integer id."""
+
+    id = serializers.IntegerField(read_only=True)
+
+
+class ManagementCustomerListSerializer(serializers.Serializer):
+    customers = ManagementCustomerSerializer(many=True)
+    pagination = PaginationSerializer()
