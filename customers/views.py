@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from customers import selectors
 from customers.forms import (
     SORTS,
     AddressForm,
@@ -25,7 +26,6 @@ from customers.forms import (
     add_service_errors,
 )
 from customers.models import Address, Customer, CustomerEvent, Tag
-from customers.selectors import customer_search
 from customers.services import (
     address_create,
     address_delete,
@@ -56,7 +56,7 @@ def _filtered_customers(request):
     store = request.access.store
     form = CustomerFilterForm(request.GET or None, store=store)
     filters = form.filters() if request.GET else {}
-    queryset = customer_search(Customer.objects.filter(store=store), filters.get("q", ""))
+    queryset = selectors.customer_list(store=store, query=filters.get("q", ""))
     if "status" in filters:
         queryset = queryset.filter(status=filters["status"])
     if filters.get("kind") == "guest":

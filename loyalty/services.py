@@ -15,7 +15,13 @@ from django.db.models import F, Sum
 from django.utils import timezone
 
 from customers.models import Customer, CustomerEvent
-from customers.services import customer_create, event_record
+from customers.selectors import customers_with_references
+from customers.services import (
+    customer_create,
+    customer_update,
+    event_record,
+    external_references_upsert,
+)
 from loyalty.models import (
     MAX_EXPIRY_DAYS,
     MAX_STAMPS_REQUIRED,
@@ -153,6 +159,56 @@ def customer_create_enrolled(
             else None
         )
     return customer, enrolment
+
+
+def _reference_holder(*, store, references) -> Customer | None:
+    holders = customers_with_references(store=store, references=references)
+    if len(holders) > 1:
+        raise ValidationError(
+            {"external_references": ["These references belong to different customers."]}
+        )
+    return holders[0] if holders else None
+
+
+def customer_upsert_by_reference(
+    *,
+    store,
+    card: LoyaltyCard | None = None,
+    external_references=(),
+    actor_api_key=None,
+    **customer_fields,
+) -> tuple[Customer, CustomerCard | None, bool]:
+    """Create a customer (enrolled in `card`), or, when one of `external_references` already
+    belongs to a customer of the store, update that one instead (metadata merged, enrolled in
+    `card` if not yet), so that a retried create never makes a duplicate.
+
+    Returns (customer, the enrolment made by this call or None, created?). References that
+    belong to two different customers are a ValidationError.
+    """
+    references = list(external_references or ())
+    existing = _reference_holder(store=store, references=references)
+    if existing is None:
+        try:
+            customer, enrolment = customer_create_enrolled(
+                store=store,
+                card=card,
+                actor_api_key=actor_api_key,
+                external_references=references,
+                **customer_fields,
+            )
+            return customer, enrolment, True
+        except ValidationError:
+            # A retry racing the first attempt: once its reference is saved, it is a retry.
+            existing = _reference_holder(store=store, references=references)
+            if existing is None:
+                raise
+    with transaction.atomic():
+        customer = customer_update(customer=existing, data=customer_fields, merge_metadata=True)
+        external_references_upsert(customer=customer, references=references)
+        enrolment = None
+        if card is not None and not customer.cards.filter(card=card).exists():
+            enrolment = card_enrol(customer=customer, card=card, actor_api_key=actor_api_key)
+    return customer, enrolment, False
 
 
 def stamps_given_today(enrolment: CustomerCard) -> int:

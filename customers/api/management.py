@@ -9,14 +9,13 @@ from math import ceil
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Prefetch
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 
 from customers.api import management_serializers as api
 from customers.models import Address, Customer
-from customers.selectors import customer_list_filtered, customer_page, customers_with_references
+from customers.selectors import customer_list_filtered, customer_page
 from customers.services import (
     address_create,
     address_delete,
@@ -26,7 +25,7 @@ from customers.services import (
     external_references_upsert,
 )
 from loyalty.models import CustomerCard, LoyaltyCard
-from loyalty.services import card_enrol, customer_create_enrolled
+from loyalty.services import customer_upsert_by_reference
 from loyalty.wallet import card_links_send
 from stores.api.management import AccountView, unwrap
 
@@ -39,22 +38,6 @@ ADDRESS_ID = OpenApiParameter(
 )
 NOT_FOUND = OpenApiResponse(description="No such customer in this store (or another store's key).")
 INVALID = OpenApiResponse(description="Validation failed: `errors`, and `fields` per field.")
-
-
-class SecretKeyScheme(OpenApiAuthenticationExtension):
-    """How the management API's key appears in the OpenAPI document. The same as the one in
-    loyalty/api/management.py (spectacular uses the first it finds); both belong in
-    stores/api/schema.py, beside SecretKeyAuthentication."""
-
-    target_class = "stores.api.management.SecretKeyAuthentication"
-    name = "secretKey"
-
-    def get_security_definition(self, auto_schema):
-        return {
-            "type": "http",
-            "scheme": "bearer",
-            "description": "The store's secret key: `Authorization: Bearer sk_…`.",
-        }
 
 
 def valid(serializer, data=None):
@@ -180,26 +163,13 @@ class CustomerListView(CustomerScopedView):
         card = self._card(options.get("card_id"))
         references = fields.pop("external_references", [])
 
-        existing = self._holder_of(references)
-        if existing is None:
-            try:
-                customer, enrolment = customer_create_enrolled(
-                    store=self.store,
-                    card=card,
-                    actor_api_key=self.api_key,
-                    external_references=references,
-                    **fields,
-                )
-                created = True
-            except ValidationError:
-                # A retry racing the first attempt: once its reference is saved, answer as a
-                # retry; otherwise the error stands.
-                existing = self._holder_of(references)
-                if existing is None:
-                    raise
-        if existing is not None:
-            customer, enrolment = self._update_holder(existing, fields, references, card)
-            created = False
+        customer, enrolment, created = customer_upsert_by_reference(
+            store=self.store,
+            card=card,
+            external_references=references,
+            actor_api_key=self.api_key,
+            **fields,
+        )
 
         if options.get("send_card_links") and enrolment is not None:
             card_links_send(enrolment=enrolment, request=request)
@@ -214,23 +184,6 @@ class CustomerListView(CustomerScopedView):
         if card is None:
             raise ValidationError({"card_id": ["This store has no loyalty card with this id."]})
         return card
-
-    def _holder_of(self, references) -> Customer | None:
-        holders = customers_with_references(store=self.store, references=references)
-        if len(holders) > 1:
-            raise ValidationError(
-                {"external_references": ["These references belong to different customers."]}
-            )
-        return holders[0] if holders else None
-
-    def _update_holder(self, customer, fields, references, card):
-        with transaction.atomic():
-            customer = customer_update(customer=customer, data=fields, merge_metadata=True)
-            external_references_upsert(customer=customer, references=references)
-            enrolment = None
-            if card is not None and not customer.cards.filter(card=card).exists():
-                enrolment = card_enrol(customer=customer, card=card, actor_api_key=self.api_key)
-        return customer, enrolment
 
 
 class CustomerDetailView(CustomerScopedView):

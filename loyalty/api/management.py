@@ -7,7 +7,6 @@ field. Writes made here record the API key as the actor of their ledger entries.
 """
 
 from django.core.exceptions import ValidationError
-from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, status
@@ -38,22 +37,6 @@ REFUSED = OpenApiResponse(
     description="Refused: past the card's daily limit, too few stamps, or the card expired or "
     "was canceled (`errors`, and `fields`)."
 )
-
-
-class SecretKeyScheme(OpenApiAuthenticationExtension):
-    """How the management API's secret key appears in the OpenAPI document. Its home is
-    stores/api/schema.py (beside SecretKeyAuthentication); it is here until the groundwork has
-    one, and spectacular uses whichever it finds first if both exist."""
-
-    target_class = "stores.api.management.SecretKeyAuthentication"
-    name = "secretKey"
-
-    def get_security_definition(self, auto_schema):
-        return {
-            "type": "http",
-            "scheme": "bearer",
-            "description": "The store's secret key: `Authorization: Bearer sk_…`.",
-        }
 
 
 def _found(queryset, pk, what: str):
