@@ -46,3 +46,15 @@ def test_secret_key_is_required_without_debug(tmp_path):
     )
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+@pytest.mark.django_db
+def test_the_run_is_on_the_database_ci_asked_for():
+    """.ci/run names the database each run must use; a run that silently fell back to SQLite
+    (a Makefile that stopped passing DATABASE_URL did once) fails here."""
+    import os
+
+    expected = os.environ.get("EXPECT_DB_VENDOR")
+    if not expected:
+        pytest.skip("EXPECT_DB_VENDOR is not set (only .ci/run sets it)")
+    assert connection.vendor == expected
