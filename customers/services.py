@@ -14,7 +14,9 @@ from django.contrib.auth.hashers import check_password, make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, router, transaction
+from django.db.models import FileField
+from django.db.models.deletion import Collector
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -459,8 +461,7 @@ def customer_delete(*, customer: Customer, actor_user=None) -> None:
     """
     with transaction.atomic():
         orders_kept = customer.orders.count()
-        photo = customer.photo.name if customer.photo else ""
-        storage = customer.photo.storage
+        files = _files_deleted_with(customer)
         customer.events.all().delete()
         CustomerEvent.objects.create(
             store_id=customer.store_id,
@@ -470,8 +471,27 @@ def customer_delete(*, customer: Customer, actor_user=None) -> None:
             data={"customer": customer.public_id, "orders_kept": orders_kept},
         )
         customer.delete()
-        if photo:
-            _delete_file_on_commit(storage, photo)
+        for storage, name in files:
+            _delete_file_on_commit(storage, name)
+
+
+def _files_deleted_with(instance) -> list[tuple]:
+    """(storage, name) of every file of `instance` and of the rows its deletion cascades to
+    (the photo, review media …), found with Django's own deletion collector, so this module
+    needs to know nothing of the apps above it."""
+    collector = Collector(using=router.db_for_write(type(instance)))
+    collector.collect([instance])
+    groups = [(model, list(rows)) for model, rows in collector.data.items()]
+    groups += [(qs.model, list(qs)) for qs in collector.fast_deletes]
+    files = []
+    for model, rows in groups:
+        file_fields = [f for f in model._meta.concrete_fields if isinstance(f, FileField)]
+        for row in rows:
+            for field in file_fields:
+                field_file = getattr(row, field.attname)
+                if field_file:
+                    files.append((field_file.storage, field_file.name))
+    return files
 
 
 def customer_set_last_login(*, customer: Customer) -> None:

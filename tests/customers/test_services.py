@@ -332,3 +332,22 @@ def test_address_location(customer):
     assert address.location == {"type": "Point", "coordinates": [-122.42, 37.77]}
     with pytest.raises(ValidationError):
         address_create(customer=customer, data={**PLACE, "latitude": 137, "longitude": 0})
+
+
+def test_delete_removes_the_files_of_what_goes_with_the_customer(
+    customer, django_capture_on_commit_callbacks
+):
+    from django.core.files.base import ContentFile
+
+    from reviews.models import ReviewMedia
+
+    customer_update(customer=customer, data={"photo": png_upload()})
+    review = factories.ReviewFactory(author=customer)
+    media = ReviewMedia(review=review, kind="photo", content_type="image/png", size=3)
+    media.file.save("shot.png", ContentFile(b"png"), save=True)
+    names = [customer.photo.name, media.file.name]
+    storage = media.file.storage
+    assert all(storage.exists(name) for name in names)
+    with django_capture_on_commit_callbacks(execute=True):
+        customer_delete(customer=customer)
+    assert not any(storage.exists(name) for name in names)
