@@ -208,6 +208,12 @@ DEMO_CREDENTIALS_FILE = Path(
     env.str("DEMO_CREDENTIALS_FILE", default=str(BASE_DIR / "var" / "demo-credentials.json"))
 )
 
+# --- Reviews --------------------------------------------------------------------------------
+REVIEW_MAX_FILES = env.int("REVIEW_MAX_FILES", default=5)
+REVIEW_PHOTO_MAX_BYTES = env.int("REVIEW_PHOTO_MAX_BYTES", default=10 * 1024 * 1024)
+REVIEW_PHOTO_MAX_SIDE = env.int("REVIEW_PHOTO_MAX_SIDE", default=8000)
+REVIEW_VIDEO_MAX_BYTES = env.int("REVIEW_VIDEO_MAX_BYTES", default=50 * 1024 * 1024)
+
 # --- Wallet passes --------------------------------------------------------------------------
 # The public address of this site, for links in e-mails and SMS sent outside a request.
 SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")

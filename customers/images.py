@@ -52,6 +52,7 @@ def reencode_image(upload, *, max_bytes: int, max_side: int = 8000) -> ContentFi
             image = ImageOps.exif_transpose(image)
             if image_format == "JPEG" and image.mode not in ("RGB", "L"):
                 image = image.convert("RGB")
+            image.info.clear()  # no comment, EXIF, XMP or other text rides along into the copy
             out = io.BytesIO()
             image.save(out, format=image_format)
     except (OSError, ValueError, Image.DecompressionBombError) as exc:

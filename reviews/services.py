@@ -1,9 +1,180 @@
 """Every write to reviews: posting (with media), voting, moderating, deleting."""
 
-from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Count, OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce
 
-from reviews.models import Review
+from customers.models import Customer
+from reviews.media import media_clean_all
+from reviews.models import Review, ReviewMedia, ReviewVote
+from stores.models import Product, Store
+
+CONTENT_MAX_LENGTH = 5000
+_ALREADY_REVIEWED = "You have already reviewed this."
+
+
+class ReviewsDisabled(PermissionDenied):
+    """The store does not take reviews (the API answers 403)."""
+
+
+class ReviewNotAllowed(PermissionDenied):
+    """This customer may not do this (a guest, a closed account, another store's customer)."""
+
+
+def review_author_check(*, store: Store, author: Customer) -> None:
+    """Refuse, before anything is parsed, a review the store or the customer cannot post."""
+    if not store.reviews_enabled:
+        raise ReviewsDisabled("This store does not take reviews.")
+    _customer_check(store=store, customer=author, action="review")
+
+
+def _customer_check(*, store: Store, customer: Customer, action: str) -> None:
+    if customer.store_id != store.pk:
+        raise ReviewNotAllowed(f"Only the store's customers can {action}.")
+    if customer.is_guest:
+        raise ReviewNotAllowed(f"Guest customers cannot {action}; register an account first.")
+    if customer.is_closed:
+        raise ReviewNotAllowed("This account is closed.")
+
+
+def _rating_clean(rating) -> int:
+    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise ValidationError({"rating": ["Give a whole number of stars from 1 to 5."]})
+    return rating
+
+
+def _already_reviewed(*, store: Store, author: Customer, product: Product | None) -> bool:
+    reviews = Review.objects.filter(author=author, store=store)
+    if product is not None:
+        return reviews.filter(product=product).exists()
+    return reviews.filter(subject_type=Review.Subject.STORE).exists()
+
+
+def review_create(
+    *,
+    store: Store,
+    author: Customer,
+    subject: Product | None,
+    rating: int,
+    content: str = "",
+    files=(),
+) -> Review:
+    """Post `author`'s review of `subject` (a product of the store, or None for the store).
+
+    Guarantees: the store takes reviews and the author is one of its registered, open
+    customers (else PermissionDenied); one review per author and subject, a rating of 1–5
+    (else ValidationError on "subject"/"rating"); every file checked by content and photos
+    re-encoded without metadata (media.MediaUnsupported, media.MediaTooLarge). The review and
+    its media are written in one transaction; a failure leaves no stored file behind.
+    """
+    review_author_check(store=store, author=author)
+    rating = _rating_clean(rating)
+    if isinstance(subject, Store):
+        subject = None if subject.pk == store.pk else subject
+    if subject is not None and (
+        not isinstance(subject, Product) or subject.store_id != store.pk or not subject.active
+    ):
+        raise ValidationError({"subject": ["No such product in this store."]})
+    content = (content or "").strip()
+    if len(content) > CONTENT_MAX_LENGTH:
+        raise ValidationError(
+            {"content": [f"Keep the review under {CONTENT_MAX_LENGTH} characters."]}
+        )
+    if _already_reviewed(store=store, author=author, product=subject):
+        raise ValidationError({"subject": [_ALREADY_REVIEWED]})
+    # Decoding and re-encoding images is slow: done before the transaction takes its locks.
+    media = media_clean_all(files)
+
+    stored = []
+    try:
+        with transaction.atomic():
+            try:
+                with transaction.atomic():
+                    review = Review.objects.create(
+                        store=store,
+                        author=author,
+                        subject_type=Review.Subject.PRODUCT if subject else Review.Subject.STORE,
+                        product=subject,
+                        rating=rating,
+                        content=content,
+                    )
+            except IntegrityError as exc:  # the same review posted twice at once
+                raise ValidationError({"subject": [_ALREADY_REVIEWED]}) from exc
+            for position, item in enumerate(media):
+                row = ReviewMedia(
+                    review=review,
+                    kind=item.kind,
+                    content_type=item.content_type,
+                    size=item.size,
+                    width=item.width,
+                    height=item.height,
+                    position=position,
+                )
+                # Through the storage API: S3 (or any backend) is a matter of settings.
+                row.file.save(f"{item.kind}.{item.extension}", item.content, save=False)
+                stored.append((row.file.storage, row.file.name))
+                row.save()
+    except BaseException:
+        for storage, name in stored:
+            storage.delete(name)
+        raise
+    return review
+
+
+def review_vote(*, review: Review, customer: Customer, value: int) -> Review:
+    """Record `customer`'s vote (+1 helpful, −1 not helpful) on a published review.
+
+    One vote per customer: voting again changes it, the same vote again changes nothing; never
+    on one's own review. The review's upvotes/downvotes are recounted from the vote rows while
+    its row is locked, so they stay exact whatever votes arrive at the same time.
+    """
+    if value not in (1, -1) or isinstance(value, bool):
+        raise ValidationError({"value": ["Vote +1 (helpful) or -1 (not helpful)."]})
+    _customer_check(store=review.store, customer=customer, action="vote")
+    if not review.store.reviews_enabled:
+        raise ReviewsDisabled("This store does not take reviews.")
+    if review.author_id == customer.pk:
+        raise ValidationError("You cannot vote on your own review.")
+
+    with transaction.atomic():
+        # The lock comes first: a vote written by a transaction we waited for is then visible
+        # to our recount (PostgreSQL READ COMMITTED takes a new snapshot per statement).
+        locked = (
+            Review.objects.select_for_update()
+            .filter(pk=review.pk, status=Review.Status.PUBLISHED)
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if locked is None:
+            raise ValidationError("This review is not published.")
+        vote = ReviewVote.objects.filter(review=review, customer=customer).first()
+        if vote is None:
+            ReviewVote.objects.create(review=review, customer=customer, value=value)
+        elif vote.value != value:
+            ReviewVote.objects.filter(pk=vote.pk).update(value=value)
+        else:
+            return _with_counts(review)
+        Review.objects.filter(pk=review.pk).update(upvotes=_votes(1), downvotes=_votes(-1))
+    return _with_counts(review)
+
+
+def _votes(value: int):
+    counted = (
+        ReviewVote.objects.filter(review=OuterRef("pk"), value=value)
+        .order_by()
+        .values("review")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(counted), Value(0))
+
+
+def _with_counts(review: Review) -> Review:
+    review.upvotes, review.downvotes = Review.objects.filter(pk=review.pk).values_list(
+        "upvotes", "downvotes"
+    )[0]
+    return review
 
 
 def review_set_status(*, review: Review, status: str, actor_user=None) -> Review:

@@ -351,3 +351,12 @@ def test_delete_removes_the_files_of_what_goes_with_the_customer(
     with django_capture_on_commit_callbacks(execute=True):
         customer_delete(customer=customer)
     assert not any(storage.exists(name) for name in names)
+
+
+def test_photo_copies_drop_jpeg_comments(store):
+    buffer = io.BytesIO()
+    Image.new("RGB", (20, 20), "navy").save(buffer, format="JPEG", comment=b"home: 1 Secret St")
+    upload = SimpleUploadedFile("me.jpg", buffer.getvalue(), content_type="image/jpeg")
+    customer = customer_create(store=store, first_name="Ada", email="a@b.io", photo=upload)
+    with customer.photo.open("rb") as handle:
+        assert b"Secret St" not in handle.read()

@@ -1,0 +1,66 @@
+"""Reads of reviews that the shopper API and the console share."""
+
+from django.db.models import Avg, Count, F, Prefetch, Q, QuerySet
+
+from reviews.models import Review, ReviewMedia
+from stores.models import Product, Store
+
+SORTS = {
+    "newest": ["-created_at", "-id"],
+    "oldest": ["created_at", "id"],
+    "highest": ["-rating", "-created_at", "-id"],
+    "lowest": ["rating", "-created_at", "-id"],
+    "helpful": ["-helpfulness", "-upvotes", "-created_at", "-id"],
+}
+
+
+def reviews_for(
+    store: Store, subject: Product | Store | None = None, *, published_only: bool = True
+) -> QuerySet[Review]:
+    """The store's published reviews of `subject`: a product of the store, the store itself
+    (reviews of the store, not of its products), or None (the store's and its products').
+    A subject of another store gives none. Authors, products and media come along, so a page
+    costs the same few queries whatever its size."""
+    reviews = Review.objects.filter(store=store)
+    if published_only:
+        reviews = reviews.filter(status=Review.Status.PUBLISHED)
+    if isinstance(subject, Product):
+        reviews = reviews.filter(product=subject)
+    elif isinstance(subject, Store):
+        if subject.pk != store.pk:
+            return reviews.none()
+        reviews = reviews.filter(subject_type=Review.Subject.STORE)
+    elif subject is not None:
+        raise TypeError("A review's subject is a Product, a Store or None.")
+    return reviews.select_related("store", "author", "product").prefetch_related(
+        Prefetch("media", queryset=ReviewMedia.objects.order_by("position", "id"))
+    )
+
+
+def reviews_sorted(reviews: QuerySet[Review], sort: str = "newest") -> QuerySet[Review]:
+    """newest | oldest | highest | lowest | helpful (most upvotes net of downvotes first)."""
+    if sort == "helpful":
+        reviews = reviews.annotate(helpfulness=F("upvotes") - F("downvotes"))
+    return reviews.order_by(*SORTS[sort])
+
+
+def review_subject_find(store: Store, public_id: str) -> Product | Store | None:
+    """`product_…` (a product of the store) or `store_…` (the store itself); None otherwise."""
+    if public_id == store.public_id:
+        return store
+    if public_id.startswith("product_"):
+        return Product.objects.filter(store=store, public_id=public_id).first()
+    return None
+
+
+def rating_summary(reviews: QuerySet[Review]) -> dict:
+    """{"count", "average" (one decimal, or None), "histogram": {"1": n, ..., "5": n}} of
+    `reviews`, from one aggregate query."""
+    per_star = {f"stars_{stars}": Count("pk", filter=Q(rating=stars)) for stars in range(1, 6)}
+    totals = reviews.order_by().aggregate(count=Count("pk"), average=Avg("rating"), **per_star)
+    average = totals["average"]
+    return {
+        "count": totals["count"],
+        "average": round(float(average), 1) if average is not None else None,
+        "histogram": {str(stars): totals[f"stars_{stars}"] for stars in range(1, 6)},
+    }
