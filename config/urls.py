@@ -17,6 +17,8 @@ urlpatterns = [
     path("console/", include(console_urls.auth_urlpatterns)),
     path("console/customers/", include("customers.urls")),
     path("console/loyalty/", include("loyalty.urls")),
+    path("console/reviews/", include("reviews.urls")),
+    path("console/products/", include("reviews.product_urls")),
     path("wallet/", include("loyalty.wallet_urls")),
     path("", include("config.api_urls")),
 ]
