@@ -92,7 +92,7 @@ def customer_list(request):
         **paginate(request, queryset.prefetch_related("tags")),
     }
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "results":
-        return render(request, "customers/_results.html", context)
+        return render(request, "customers/_results.html", {**context, "partial": True})
     return render(request, "customers/customer_list.html", context)
 
 

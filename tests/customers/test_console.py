@@ -555,3 +555,12 @@ def test_dashboard_counts(staff_client, store, customer):
         1,
     )
     assert Order.objects.count() == 1
+
+
+def test_results_refresh_the_forms_sort_out_of_band(staff_client, crowd):
+    htmx = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "results"}
+    response = staff_client.get(reverse("customers:list"), {"sort": "name"}, **htmx)
+    body = response.content.decode()
+    assert 'id="list-sort"' in body and 'value="name"' in body and 'hx-swap-oob="true"' in body
+    full = staff_client.get(reverse("customers:list"), {"sort": "name"}).content.decode()
+    assert full.count('id="list-sort"') == 1 and "hx-swap-oob" not in full

@@ -93,3 +93,16 @@ def test_staff_work_a_customer_from_search_to_delete(live_server, page, shop):
     page.wait_for_selector("text=Customer Ada Lovelace deleted.")
     assert not Customer.objects.filter(pk=ada.pk).exists()
     assert Order.objects.filter(customer_name="Ada Lovelace", customer=None).count() == 1
+
+
+def test_a_filter_change_keeps_the_sort_a_header_chose(live_server, page, shop):
+    store, manager, ada = shop
+    log_in(page, live_server, manager)
+    page.goto(f"{live_server.url}/console/customers/")
+    page.locator("th a.sort", has_text="Name").click()
+    page.wait_for_url(re.compile(r"sort=name"))
+    page.select_option("#id_status", "prospect")
+    page.wait_for_url(re.compile(r"status=prospect"))
+    assert "sort=name" in page.url
+    names = page.get_by_test_id("customer-row").all_inner_texts()
+    assert names and "Ada Lovelace" in names[0]
