@@ -79,17 +79,19 @@ def _filtered_customers(request):
             created_at__lte=datetime.combine(filters["created_to"], time.max, tzinfo=tz)
         )
     sort = filters.get("sort") or "-created"
-    return form, queryset.order_by(*SORTS[sort]), sort
+    return form, queryset, sort
 
 
 @console_view("view_customers")
 def customer_list(request):
     form, queryset, sort = _filtered_customers(request)
+    count = queryset.count()
+    ordered = selectors.customer_order(queryset, SORTS[sort], count=count)
     context = {
         "form": form,
         "sort": sort,
         "filtered": any(v for k, v in request.GET.items() if k not in ("page", "per_page", "sort")),
-        **paginate(request, queryset.prefetch_related("tags")),
+        **paginate(request, ordered.prefetch_related("tags"), count=count),
     }
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "results":
         return render(request, "customers/_results.html", {**context, "partial": True})
@@ -124,8 +126,8 @@ def _csv_safe(value: str) -> str:
 @console_view("view_customers")
 def customer_export(request):
     """The filtered list as CSV, streamed in chunks so 100,000 rows never sit in memory."""
-    _form, queryset, _sort = _filtered_customers(request)
-    rows = queryset.prefetch_related("tags").iterator(chunk_size=2000)
+    _form, queryset, sort = _filtered_customers(request)
+    rows = queryset.order_by(*SORTS[sort]).prefetch_related("tags").iterator(chunk_size=2000)
     writer = csv.writer(_Echo())
 
     def lines():
