@@ -32,7 +32,7 @@ migrate: install
 
 # Loads the demo store the first time, then only prints its login and keys.
 demo: migrate
-	DEBUG=true $(PY) manage.py seed_demo
+	DEBUG=true SITE_URL=http://$(HOST):$(PORT) $(PY) manage.py seed_demo
 
 run: demo
 	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)

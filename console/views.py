@@ -86,7 +86,9 @@ def members(request):
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(request, f"{form.cleaned_data['user']} can now work in {store.name}.")
+            messages.success(
+                request, f"{form.cleaned_data['user']} can now work in “{store.name}”."
+            )
             return redirect("console:members")
     context = {
         "form": form,

@@ -30,7 +30,7 @@ from customers.models import (
     ExternalReference,
     Tag,
 )
-from customers.phones import normalize_phone
+from customers.phones import COUNTRY_CODES, normalize_phone
 
 # Which field a violated constraint is about. SQLite names the columns of a partial unique
 # index instead of the constraint, hence the second needle. The message is the constraint's own.
@@ -529,7 +529,7 @@ def address_data_clean(customer: Customer, data: dict, *, partial: bool) -> dict
         errors["street1"] = ["Enter a street address."]
     if cleaned.get("country"):
         country = cleaned["country"].upper()
-        if len(country) != 2 or not country.isalpha():
+        if country not in COUNTRY_CODES:
             errors["country"] = ["Use a 2-letter country code (ISO 3166-1), like US."]
         cleaned["country"] = country
     if cleaned.get("phone"):

@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import Count, Sum
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -204,7 +205,8 @@ def customer_create_view(request):
         else:
             text = f"Customer {customer.name} created."
             if enrolment:
-                text += f" Enrolled in {card.name} with {enrolment.stamps_count} stamps."
+                stamps = enrolment.stamps_count
+                text += f" Enrolled in {card.name} with {stamps} stamp{pluralize(stamps)}."
             messages.success(request, text)
             return redirect("customers:detail", customer.pk)
     return render(

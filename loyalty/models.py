@@ -12,6 +12,7 @@ from stores.models import ApiKey, Store
 color_validator = RegexValidator(r"^#[0-9A-Fa-f]{6}$", "Use a colour like #1F6FEB.")
 
 MAX_STAMPS_REQUIRED = 21
+MAX_STAMPS_PER_DAY = 1000  # SQLite would store more than the field's PostgreSQL range
 MAX_EXPIRY_DAYS = 36500  # a hundred years; far larger dates overflow Python's datetime
 
 
@@ -39,7 +40,9 @@ class LoyaltyCard(models.Model):
         validators=[MaxValueValidator(MAX_EXPIRY_DAYS)],
         help_text="Each enrolment expires this many days after issue.",
     )
-    max_stamps_per_day = models.PositiveSmallIntegerField(null=True, blank=True)
+    max_stamps_per_day = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(MAX_STAMPS_PER_DAY)]
+    )
     archived = models.BooleanField(default=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)

@@ -108,6 +108,9 @@ class ProductFilterForm(forms.Form):
         return {name: value for name, value in self.cleaned_data.items() if value}
 
 
+MAX_DATABASE_ID = 2**63 - 1  # past it, SQLite and PostgreSQL refuse the number itself
+
+
 class IdListField(forms.Field):
     """Review ids from checkboxes (`ids=3&ids=7`); what is not a positive integer is dropped."""
 
@@ -124,7 +127,7 @@ class IdListField(forms.Field):
                 number = int(item)
             except (TypeError, ValueError):
                 continue
-            if number > 0 and number not in ids:
+            if 0 < number <= MAX_DATABASE_ID and number not in ids:
                 ids.append(number)
         return ids
 

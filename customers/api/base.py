@@ -9,6 +9,7 @@ from customers.api.authentication import StorefrontAuthentication
 from customers.api.throttles import ApiKeyThrottle
 
 MAX_LIMIT = 100
+MAX_OFFSET = 10_000_000  # a larger OFFSET is no use, and past 2**63 no database takes it
 
 
 class StorefrontView(APIView):
@@ -26,7 +27,7 @@ class StorefrontView(APIView):
 
 class PageSerializer(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1, max_value=MAX_LIMIT, required=False, default=30)
-    offset = serializers.IntegerField(min_value=0, required=False, default=0)
+    offset = serializers.IntegerField(min_value=0, max_value=MAX_OFFSET, required=False, default=0)
 
 
 def page_of(request, queryset: QuerySet) -> QuerySet:

@@ -636,3 +636,9 @@ def test_a_shopper_key_lists_no_customers(api, registered):
 def test_an_unknown_api_path_is_a_json_404(api):
     for path in (f"{API}/nothing-here", "/api/v1/accounts/1/nothing"):
         assert_error(api.get(path), 404)
+
+
+def test_a_huge_offset_is_a_422_not_a_500(api, registered):
+    assert_error(api.get(f"{API}/products", {"offset": "99999999999999999999999"}), 422, "offset")
+    as_customer(api, registered)
+    assert_error(api.get(f"{API}/customers/orders", {"offset": str(2**70)}), 422, "offset")

@@ -564,3 +564,25 @@ def test_results_refresh_the_forms_sort_out_of_band(staff_client, crowd):
     assert 'id="list-sort"' in body and 'value="name"' in body and 'hx-swap-oob="true"' in body
     full = staff_client.get(reverse("customers:list"), {"sort": "name"}).content.decode()
     assert full.count('id="list-sort"') == 1 and "hx-swap-oob" not in full
+
+
+def test_export_link_follows_the_filters_after_an_htmx_update(staff_client, crowd):
+    htmx = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "results"}
+    body = staff_client.get(reverse("customers:list"), {"status": "repeat"}, **htmx).content
+    assert b'id="export-link"' in body and b"export.csv?status=repeat" in body
+
+
+def test_no_template_comment_leaks_into_the_page(staff_client, crowd):
+    htmx = {"HTTP_HX_REQUEST": "true", "HTTP_HX_TARGET": "results"}
+    for response in (
+        staff_client.get(reverse("customers:list")),
+        staff_client.get(reverse("customers:list"), {"q": "ada"}, **htmx),
+    ):
+        assert b"{#" not in response.content and b"out of band" not in response.content
+
+
+def test_an_unknown_country_code_is_refused(staff_client, customer):
+    response = staff_client.post(
+        reverse("customers:address_create", args=[customer.pk]), {**ADDRESS, "country": "ZZ"}
+    )
+    assert response.status_code == 200 and "country" in response.context["form"].errors

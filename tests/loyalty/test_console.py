@@ -749,3 +749,23 @@ def test_a_manager_builds_a_card_adding_reward_rows_with_htmx(live_server, page)
         ("Free cake", 10),
     ]
     assert not errors, errors
+
+
+def test_a_daily_limit_beyond_a_thousand_is_a_form_error(store, member):
+    from django.urls import reverse
+
+    response = member("manager").post(
+        reverse("loyalty:card_create"),
+        {
+            "name": "Busy",
+            "stamps_required": 10,
+            "initial_stamps": 0,
+            "card_color": "#000000",
+            "text_color": "#ffffff",
+            "max_stamps_per_day": 40000,
+            "rewards-TOTAL_FORMS": 0,
+            "rewards-INITIAL_FORMS": 0,
+        },
+    )
+    assert response.status_code == 200
+    assert "max_stamps_per_day" in response.context["form"].errors

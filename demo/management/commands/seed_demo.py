@@ -210,10 +210,11 @@ class Command(BaseCommand):
 
     def _print(self, credentials, store):
         count = Customer.objects.filter(store=store).count()
+        site = settings.SITE_URL.rstrip("/")
         lines = [
             "",
             f"Demo store: {store.name} (id {store.pk}, {count} customers)",
-            "  Console:  http://127.0.0.1:8000/console/   Admin: http://127.0.0.1:8000/admin/",
+            f"  Console:  {site}/console/   Admin: {site}/admin/",
             f"  Login:    {credentials['username']} / {credentials['password']}",
             f"  Publishable key (shopper API):  {credentials['publishable_key']}",
             f"  Secret key (management API):    {credentials['secret_key']}",
