@@ -14,7 +14,7 @@ from django.core.exceptions import ValidationError
 
 from customers.models import Address, Customer, Tag
 from customers.services import ADDRESS_FIELDS, address_data_clean, customer_contact_clean
-from stores.forms import add_service_errors
+from stores.forms import ListFilterForm, add_service_errors
 
 SORTS = {
     "name": ("first_name", "last_name", "id"),
@@ -28,7 +28,7 @@ SORTS = {
 }
 
 
-class CustomerFilterForm(forms.Form):
+class CustomerFilterForm(ListFilterForm):
     """The list's search box and filters (GET); bad values are ignored, never an error page."""
 
     q = forms.CharField(required=False, max_length=200, label="Search")
@@ -57,21 +57,6 @@ class CustomerFilterForm(forms.Form):
     def __init__(self, *args, store, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["tag"].queryset = Tag.objects.filter(store=store).order_by("name")
-        for field in self.fields.values():
-            is_select = isinstance(field.widget, forms.Select)
-            field.widget.attrs.setdefault("class", "form-select" if is_select else "form-control")
-
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("created_from"), cleaned.get("created_to")
-        if start and end and start > end:
-            self.add_error("created_to", "The end date is before the start date.")
-        return cleaned
-
-    def filters(self) -> dict:
-        """The valid filters only (an invalid one is dropped and shown as an error)."""
-        self.is_valid()
-        return {name: value for name, value in self.cleaned_data.items() if value}
 
 
 class TagsField(forms.CharField):

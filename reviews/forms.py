@@ -4,6 +4,7 @@ from django import forms
 from django.db.models import F
 
 from reviews.models import Review
+from stores.forms import ListFilterForm
 from stores.models import Product
 
 # The list's orders: reviews.selectors.reviews_sorted's keys, as the console names them.
@@ -31,13 +32,7 @@ PRODUCT_SORTS = {
 BULK_ACTIONS = {"hide": "Hide", "publish": "Publish", "delete": "Delete"}
 
 
-def _style(form: forms.Form) -> None:
-    for field in form.fields.values():
-        is_select = isinstance(field.widget, forms.Select)
-        field.widget.attrs.setdefault("class", "form-select" if is_select else "form-control")
-
-
-class ReviewFilterForm(forms.Form):
+class ReviewFilterForm(ListFilterForm):
     """The review list's search and filters (GET); a bad value is dropped, never an error page."""
 
     q = forms.CharField(required=False, max_length=200, label="Search")
@@ -76,36 +71,15 @@ class ReviewFilterForm(forms.Form):
             (Review.Subject.STORE, "The store itself"),
             ("Products", [(str(pk), name) for pk, name in products]),
         ]
-        _style(self)
-
-    def clean(self):
-        cleaned = super().clean()
-        start, end = cleaned.get("created_from"), cleaned.get("created_to")
-        if start and end and start > end:
-            self.add_error("created_to", "The end date is before the start date.")
-        return cleaned
-
-    def filters(self) -> dict:
-        """The valid filters only (an invalid one is dropped and shown as an error)."""
-        self.is_valid()
-        return {name: value for name, value in self.cleaned_data.items() if value}
 
 
-class ProductFilterForm(forms.Form):
+class ProductFilterForm(ListFilterForm):
     q = forms.CharField(required=False, max_length=200, label="Search")
     active = forms.ChoiceField(
         required=False,
         choices=[("", "Active and inactive"), ("yes", "Active"), ("no", "Inactive")],
     )
     sort = forms.ChoiceField(required=False, choices=[(key, key) for key in PRODUCT_SORTS])
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        _style(self)
-
-    def filters(self) -> dict:
-        self.is_valid()
-        return {name: value for name, value in self.cleaned_data.items() if value}
 
 
 MAX_DATABASE_ID = 2**63 - 1  # past it, SQLite and PostgreSQL refuse the number itself

@@ -8,7 +8,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from customers.models import Address, Customer
+from customers.models import SNAPSHOT_FIELDS, Address, Customer
 
 
 class PlaceSerializer(serializers.ModelSerializer):
@@ -25,19 +25,7 @@ class PlaceSerializer(serializers.ModelSerializer):
         model = Address
         fields = [
             "id",
-            "name",
-            "street1",
-            "street2",
-            "city",
-            "province",
-            "postal_code",
-            "country",
-            "neighborhood",
-            "district",
-            "building",
-            "security_access_code",
-            "phone",
-            "instructions",
+            *SNAPSHOT_FIELDS,
             "location",
             "latitude",
             "longitude",

@@ -10,7 +10,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from loyalty.models import LoyaltyCard, Reward, StampEntry
-from loyalty.services import MAX_STAMPS_PER_CALL
+from loyalty.services import CARD_FIELDS, MAX_STAMPS_PER_CALL
 from stores.api.management import PaginationSerializer
 
 STAMPS_MESSAGE = f"Add from 1 to {MAX_STAMPS_PER_CALL} stamps at a time."
@@ -36,17 +36,7 @@ class CardSerializer(serializers.ModelSerializer):
         model = LoyaltyCard
         fields = [
             "id",
-            "name",
-            "description",
-            "stamps_required",
-            "initial_stamps",
-            "card_color",
-            "text_color",
-            "header_text",
-            "expires_at",
-            "expiry_days",
-            "max_stamps_per_day",
-            "archived",
+            *CARD_FIELDS,
             "rewards",
             "created_at",
             "updated_at",

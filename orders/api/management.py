@@ -34,17 +34,7 @@ class ManagementOrderSerializer(OrderSerializer):
     items = ManagementOrderLineSerializer(source="lines", many=True, read_only=True)
 
     class Meta(OrderSerializer.Meta):
-        fields = [
-            "id",
-            "number",
-            "status",
-            "currency",
-            "subtotal",
-            "total",
-            "items",
-            "shipping_address",
-            "created_at",
-        ]
+        fields = [field for field in OrderSerializer.Meta.fields if field != "customer"]
         read_only_fields = fields
 
 
