@@ -29,6 +29,7 @@ from customers.models import (
     Device,
     ExternalReference,
     Tag,
+    VerificationCode,
 )
 from customers.phones import COUNTRY_CODES, normalize_phone
 
@@ -753,11 +754,41 @@ def customer_register(
     return customer
 
 
-def customer_set_password(*, customer: Customer, password: str, current_password: str | None):
-    """A shopper changes their password; when one is set, the current one must be given."""
+def customer_set_password(
+    *, customer: Customer, password: str, current_password: str | None, keep_token=None
+):
+    """A shopper changes their password; when one is set, the current one must be given.
+
+    Every other session ends (a thief's too); `keep_token`, the session making the change,
+    goes on."""
+    from customers.tokens import customer_tokens_revoke_all
+
     if customer.has_password and not customer.check_password(current_password or ""):
         raise ValidationError({"current_password": ["The current password is not right."]})
-    return customer_update(customer=customer, data={"password": password}, actor_customer=customer)
+    with transaction.atomic():
+        customer = customer_update(
+            customer=customer, data={"password": password}, actor_customer=customer
+        )
+        customer_tokens_revoke_all(customer=customer, keep=keep_token)
+    return customer
+
+
+def customer_login_code_send(*, store, phone: str) -> None:
+    """Text a login code to `phone` when it is a registered, open account's; otherwise do
+    nothing, and the caller answers the same either way (nobody learns which phones exist)."""
+    from customers.codes import verification_code_send
+
+    try:
+        kind, phone = identity_clean(store, phone)
+    except ValidationError as exc:
+        raise ValidationError({"phone": ["Enter a valid phone number."]}) from exc
+    if kind != "phone":
+        raise ValidationError({"phone": ["Enter a valid phone number."]})
+    customer = customer_find_by_identity(store, "phone", phone, registered=True)
+    if customer is not None:
+        verification_code_send(
+            store=store, identity=phone, purpose=VerificationCode.Purpose.LOGIN, customer=customer
+        )
 
 
 def customer_close(*, customer: Customer) -> Customer:

@@ -21,7 +21,6 @@ from customers.models import Address, Customer, VerificationCode
 from customers.tokens import (
     customer_token_issue,
     customer_token_revoke,
-    customer_tokens_revoke_all,
 )
 
 OK = {"status": "OK"}
@@ -140,17 +139,7 @@ class LoginWithSmsView(StorefrontView):
     def post(self, request):
         """Send a login code by SMS. The answer is the same whether the phone is known or not."""
         data = valid(api.SmsLoginSerializer, request.data)
-        try:
-            kind, phone = services.identity_clean(self.store, data["phone"])
-        except ValidationError as exc:
-            raise ValidationError({"phone": ["Enter a valid phone number."]}) from exc
-        if kind != "phone":
-            raise ValidationError({"phone": ["Enter a valid phone number."]})
-        customer = services.customer_find_by_identity(self.store, "phone", phone, registered=True)
-        if customer is not None:
-            verification_code_send(
-                store=self.store, identity=phone, purpose=Purpose.LOGIN, customer=customer
-            )
+        services.customer_login_code_send(store=self.store, phone=data["phone"])
         return Response({"status": "OK", "method": "sms"})
 
 
@@ -218,9 +207,8 @@ class CustomerDetailView(StorefrontView):
                 customer=customer,
                 password=data["password"],
                 current_password=data.get("current_password"),
+                keep_token=request.user.token,
             )
-            # A new password ends every other session (a thief's too), not this one.
-            customer_tokens_revoke_all(customer=customer, keep=request.user.token)
         if changes:
             services.customer_update(
                 customer=customer, data=changes, actor_customer=customer, merge_metadata=True
