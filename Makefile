@@ -43,6 +43,16 @@ test: install
 lint: install
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
+	$(VENV)/bin/lint-imports
+
+# No model change without its migration; Django's deployment checks pass, warnings included,
+# with what production sets (a random key here) and the security defaults of config/settings.py.
+.PHONY: checks
+checks: install
+	DEBUG=true $(PY) manage.py makemigrations --check --dry-run
+	DEBUG=false SECURE_COOKIES=true ALLOWED_HOSTS=storefront.example.com \
+	SECRET_KEY=$$($(PY) -c 'import secrets; print(secrets.token_urlsafe(50))') \
+		$(PY) manage.py check --deploy --fail-level WARNING
 
 # Times the management API's customer search over 100,000 customers on PostgreSQL (DATABASE_URL,
 # by default a database of its own, "bench"). The first run loads the customers (a few minutes).

@@ -14,6 +14,7 @@ storefront_patterns = [
 management_patterns = [
     path("", include("loyalty.api.management_urls")),
     path("", include("orders.api.management_urls")),
+    path("", include("backoffice.urls")),
     path("", include("customers.api.management_urls")),
 ]
 

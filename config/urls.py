@@ -17,7 +17,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("console/", include("console.urls")),
     path("console/", include(console_urls.auth_urlpatterns)),
-    path("console/customers/", include("customers.urls")),
+    path("console/customers/", include("console.customer_urls")),
     path("console/loyalty/", include("loyalty.urls")),
     path("console/reviews/", include("reviews.urls")),
     path("console/products/", include("reviews.product_urls")),

@@ -2,7 +2,8 @@
 
 Every write a customer page makes goes through a service: the customer itself
 (customer_create / customer_update / customer_delete), their addresses (address_*) and their
-loyalty enrolments (card_enrol). The forms run the service's own checks first, so a duplicate
+loyalty enrolments (card_enrol, in console/admin.py, which adds the enrolment and order inlines
+from above the customers app). The forms run the service's own checks first, so a duplicate
 email or a bad phone comes back as a field error instead of an error page. The timeline, codes,
 tokens and sign-in identities are written by services only, and read-only here.
 """
@@ -37,11 +38,7 @@ from customers.services import (
     customer_delete,
     customer_update,
 )
-from loyalty.admin import card_label, enrolable_cards, enrolment_problems
-from loyalty.models import CustomerCard
-from loyalty.services import card_enrol
-from orders.models import Order
-from stores.admin import LatestRowsFormSet, ReadOnlyAdminMixin, adopt_saved
+from stores.admin import ReadOnlyAdminMixin, adopt_saved
 from stores.forms import add_service_errors
 
 # --- Forms: the service's checks, run while the form can still show them --------------------
@@ -125,21 +122,6 @@ class AddressAdminForm(forms.ModelForm):
         return cleaned
 
 
-class EnrolmentInlineForm(forms.ModelForm):
-    class Meta:
-        model = CustomerCard
-        fields = ["card"]
-
-    def clean(self):
-        cleaned = super().clean()
-        customer = getattr(self.instance, "customer", None)
-        card = cleaned.get("card")
-        if card and customer is not None and customer.store_id:
-            for problem in enrolment_problems(customer, card):
-                self.add_error("card", problem)
-        return cleaned
-
-
 # --- Customer -------------------------------------------------------------------------------
 
 
@@ -159,49 +141,6 @@ class AddressInline(admin.TabularInline):
     ]
     extra = 0
     show_change_link = True
-
-
-class CustomerCardInline(admin.TabularInline):
-    """Enrolments: listed read-only; a new row enrols the customer through card_enrol."""
-
-    model = CustomerCard
-    form = EnrolmentInlineForm
-    fields = ["card", "code", "stamps_count", "effective_status", "expires_at"]
-    readonly_fields = ["code", "stamps_count", "effective_status", "expires_at"]
-    extra = 0
-    show_change_link = True
-    verbose_name = "loyalty enrolment"
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("card")
-
-    def get_formset(self, request, obj=None, **kwargs):
-        formset = super().get_formset(request, obj, **kwargs)
-        card_field = formset.form.base_fields.get("card")
-        if card_field is not None:
-            cards = enrolable_cards(store=obj.store if obj else None)
-            card_field.queryset = cards.exclude(enrolments__customer=obj) if obj else cards
-            card_field.label_from_instance = card_label
-        return formset
-
-    def has_change_permission(self, request, obj=None):
-        return False  # existing rows are read-only: balances move through the loyalty services
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    @admin.display(description="Status")
-    def effective_status(self, enrolment):
-        return CustomerCard.Status(enrolment.effective_status).label
-
-
-class CustomerOrderInline(ReadOnlyAdminMixin, admin.TabularInline):
-    model = Order
-    formset = LatestRowsFormSet
-    fields = ["number", "status", "total", "currency", "created_at"]
-    readonly_fields = fields
-    show_change_link = True
-    verbose_name_plural = f"latest {LatestRowsFormSet.limit} orders"
 
 
 @admin.register(Customer)
@@ -258,7 +197,7 @@ class CustomerAdmin(admin.ModelAdmin):
             },
         ),
     ]
-    inlines = [AddressInline, CustomerCardInline, CustomerOrderInline]
+    inlines = [AddressInline]
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("store").prefetch_related("tags")
@@ -278,9 +217,6 @@ class CustomerAdmin(admin.ModelAdmin):
         if obj:  # customer_update moves neither: a customer stays in its store and kind
             return [*self.readonly_fields, "store", "is_guest"]
         return self.readonly_fields
-
-    def get_inlines(self, request, obj):
-        return self.inlines if obj else [AddressInline, CustomerCardInline]
 
     @admin.display(description="Name", ordering="first_name")
     def display_name(self, customer):
@@ -346,14 +282,16 @@ class CustomerAdmin(admin.ModelAdmin):
                         customer=customer, data=address_form.service_data, actor_user=request.user
                     )
                     new.append(address)
-        elif formset.model is CustomerCard:
-            for enrolment_form in formset.extra_forms:
-                if enrolment_form.has_changed():
-                    card = enrolment_form.cleaned_data["card"]
-                    new.append(card_enrol(customer=customer, card=card, actor_user=request.user))
+        else:
+            new = self.save_other_formset(request, customer, formset)
         # What the admin's history message reads (formset.save() would have set them).
         formset.new_objects, formset.changed_objects = new, changed
         formset.deleted_objects = deleted
+
+    def save_other_formset(self, request, customer, formset) -> list:
+        """Saves an inline of an app above customers (console/admin.py adds them); returns the
+        new objects."""
+        return []
 
     def get_deleted_objects(self, objs, request):
         # Deleting a customer is one business action (customer_delete); the rows it takes along

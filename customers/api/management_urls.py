@@ -1,4 +1,5 @@
-"""Management API paths for customers, under /api/v1/accounts/<account_id>/."""
+"""Management API paths for a customer's addresses, under /api/v1/accounts/<account_id>/
+(the customers themselves: backoffice/urls.py)."""
 
 from customers.api import management as views
 from stores.api.management import route
@@ -6,8 +7,6 @@ from stores.api.management import route
 CUSTOMER = r"customers/(?P<customer_id>\d+)"
 
 urlpatterns = [
-    route(r"customers", views.CustomerListView),
-    route(CUSTOMER, views.CustomerDetailView),
     route(rf"{CUSTOMER}/addresses", views.AddressListView),
     route(rf"{CUSTOMER}/addresses/(?P<address_id>\d+)", views.AddressDetailView),
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from customers import views
+from console import customer_views as views
 
 app_name = "customers"
 

@@ -1,9 +1,9 @@
 """The management API's customer shapes (Leal-compatible; integer ids).
 
 Read: `ManagementCustomerSerializer`, the API.md "Management customer". Rows come from
-customers.api.management.customer_queryset (tags, references and cards with their card and
+backoffice.customers.customer_queryset (tags, references and cards with their card and
 rewards prefetched), so a page of any size costs the same few queries.
-Write: `ManagementManagementCustomerWriteSerializer` is the object inside `{"customer": {...}}`.
+Write: `ManagementCustomerWriteSerializer` is the object inside `{"customer": {...}}`.
 """
 
 import re
@@ -14,7 +14,6 @@ from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from customers.api.serializers import PlaceSerializer
 from customers.models import Customer
 from customers.selectors import CUSTOMER_SORTS
 from loyalty.api.serializers import EnrolmentSerializer
@@ -224,12 +223,6 @@ class ManagementCustomerListParams(PageParams):
             missing = "external_id" if attrs.get("source") else "source"
             raise serializers.ValidationError({missing: ["Send source and external_id together."]})
         return attrs
-
-
-class ManagementPlaceSerializer(PlaceSerializer):
-    """A place as the shopper API shows it, with the address's integer id."""
-
-    id = serializers.IntegerField(read_only=True)
 
 
 class ManagementCustomerListSerializer(serializers.Serializer):
