@@ -6,7 +6,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 
 from stores.identifiers import new_public_id
-from stores.models import Store
+from stores.models import ApiKey, Store
 
 
 def customer_public_id():
@@ -409,6 +409,8 @@ class CustomerEvent(models.Model):
     """
 
     class Type(models.TextChoices):
+        """Every kind of event; services pass a member, never a string (event_record checks)."""
+
         CREATED = "created", "Customer created"
         UPDATED = "updated", "Customer updated"
         DELETED = "deleted", "Customer deleted"
@@ -427,6 +429,9 @@ class CustomerEvent(models.Model):
         STAMPS_ADJUSTED = "stamps_adjusted", "Stamps adjusted"
         CARD_EXPIRED = "card_expired", "Loyalty card expired"
         REVIEW_POSTED = "review_posted", "Review posted"
+        REVIEW_PUBLISHED = "review_published", "Review published"
+        REVIEW_HIDDEN = "review_hidden", "Review hidden"
+        REVIEW_DELETED = "review_deleted", "Review deleted"
         NOTE = "note", "Note"
 
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
@@ -440,6 +445,10 @@ class CustomerEvent(models.Model):
     actor_customer = models.ForeignKey(
         Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # A back office acting through the management API with this secret key.
+    actor_api_key = models.ForeignKey(
+        ApiKey, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
@@ -447,7 +456,11 @@ class CustomerEvent(models.Model):
         ordering = ["-created_at", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(actor_user__isnull=True) | Q(actor_customer__isnull=True),
+                condition=(
+                    Q(actor_user__isnull=True, actor_customer__isnull=True)
+                    | Q(actor_user__isnull=True, actor_api_key__isnull=True)
+                    | Q(actor_customer__isnull=True, actor_api_key__isnull=True)
+                ),
                 name="event_single_actor",
             ),
         ]
@@ -465,4 +478,7 @@ class CustomerEvent(models.Model):
             return self.actor_user.get_full_name() or self.actor_user.get_username()
         if self.actor_customer_id:
             return "the customer"
+        if self.actor_api_key_id:
+            name = self.actor_api_key.name
+            return f"API key {name}" if name else f"API key {self.actor_api_key.prefix}…"
         return "the system"

@@ -91,17 +91,23 @@ def validation_error_from_integrity(exc: IntegrityError) -> ValidationError:
 def event_record(
     *,
     customer: Customer,
-    type: str,
+    type: CustomerEvent.Type,
     actor_user=None,
     actor_customer: Customer | None = None,
+    actor_api_key=None,
     data: dict | None = None,
 ) -> CustomerEvent:
+    """One line of the customer's timeline, with at most one actor (staff user, the customer, or
+    a management API key; none means the system)."""
+    if not isinstance(type, CustomerEvent.Type):
+        raise TypeError(f"event_record takes a CustomerEvent.Type, not {type!r}")
     return CustomerEvent.objects.create(
         store_id=customer.store_id,
         customer=customer,
         type=type,
         actor_user=actor_user,
         actor_customer=actor_customer,
+        actor_api_key=actor_api_key,
         data=data or {},
     )
 

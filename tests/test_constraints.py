@@ -8,10 +8,11 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from customers.models import Address, Customer, CustomerEvent, ExternalReference, Tag
+from customers.services import event_record
 from loyalty.models import CustomerCard, LoyaltyCard, Reward, StampEntry
 from orders.models import Order, OrderLine
 from reviews.models import Review, ReviewVote
-from stores.models import Product, StoreMembership
+from stores.models import ApiKey, Product, StoreMembership
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -122,6 +123,23 @@ def test_event_has_at_most_one_actor(customer, admin_user):
             actor_customer=customer,
         )
     )
+    key = ApiKey.objects.create(store=customer.store, kind="secret", prefix="sk_x", key_hash="x")
+    for actors in ({"actor_user": admin_user}, {"actor_customer": customer}):
+        refused(
+            lambda actors=actors: CustomerEvent.objects.create(
+                store=customer.store, customer=customer, type="note", actor_api_key=key, **actors
+            )
+        )
+    CustomerEvent.objects.create(
+        store=customer.store, customer=customer, type="note", actor_api_key=key
+    )
+
+
+def test_events_are_recorded_with_a_kind_from_the_enum_never_a_string(customer):
+    with pytest.raises(TypeError):
+        event_record(customer=customer, type="logged_in")
+    event = event_record(customer=customer, type=CustomerEvent.Type.LOGGED_IN)
+    assert event.get_type_display() == "Logged in"
 
 
 # --- stores ---------------------------------------------------------------------------------

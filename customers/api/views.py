@@ -17,7 +17,7 @@ from customers.api.throttles import (
     SendCodeThrottle,
 )
 from customers.codes import verification_code_check, verification_code_send
-from customers.models import Address, Customer, VerificationCode
+from customers.models import Address, Customer, CustomerEvent, VerificationCode
 from customers.tokens import (
     customer_token_issue,
     customer_token_revoke,
@@ -47,7 +47,9 @@ def customer_answer(request, customer, *, token: str | None = None, status_code=
 
 def login_answer(request, customer, *, status_code=200):
     """A new session for `customer`: the customer and its token."""
-    services.event_record(customer=customer, type="logged_in", actor_customer=customer)
+    services.event_record(
+        customer=customer, type=CustomerEvent.Type.LOGGED_IN, actor_customer=customer
+    )
     return customer_answer(
         request, customer, token=customer_token_issue(customer=customer), status_code=status_code
     )
