@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "loyalty",
     "console",
     "demo",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -65,6 +66,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "stores.api.errors.ApiErrorsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the 429 page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -135,6 +138,20 @@ LOGIN_URL = "/console/login/"
 # Staff sign-in: failed passwords allowed per username and per address in the window (seconds).
 LOGIN_FAILURES_ALLOWED = env.int("LOGIN_FAILURES_ALLOWED", default=10)
 LOGIN_FAILURE_WINDOW = env.int("LOGIN_FAILURE_WINDOW", default=900)
+# django-axes counts the failures (its user_login_failed signal: only real failures), in the
+# database, per username (normalised) or per client address seen as the API throttles see it.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = "console.signin.failure_limit"
+AXES_COOLOFF_TIME = "console.signin.failure_window"
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_USERNAME_CALLABLE = "console.signin.username"
+AXES_CLIENT_IP_CALLABLE = "stores.clients.client_address"
+AXES_LOCKOUT_TEMPLATE = "registration/login_blocked.html"
+AXES_RESET_ON_SUCCESS = False  # a success does not wipe failures another address made
+AXES_ENABLE_ACCESS_FAILURE_LOG = True  # each failed sign-in, for the admin (capped per user)
 LOGIN_REDIRECT_URL = "/console/"
 LOGOUT_REDIRECT_URL = "/console/login/"
 
@@ -178,7 +195,7 @@ EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update({key: value for key, value in EMAIL_CONFIG.items() if value is not None})
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default=EMAIL_CONFIG["EMAIL_BACKEND"])
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Storefront <no-reply@localhost>")
-# console | file | locmem | twilio  (see customers/sms.py)
+# console | file | locmem | twilio  (see customers/notifications.py)
 SMS_BACKEND = env.str("SMS_BACKEND", default="locmem" if TESTING else "console")
 SMS_FILE_PATH = Path(env.str("SMS_FILE_PATH", default=str(BASE_DIR / "var" / "sms")))
 TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
@@ -193,6 +210,18 @@ SECURE_PROXY_SSL_HEADER = (
     ("HTTP_X_FORWARDED_PROTO", "https") if env.bool("BEHIND_TLS_PROXY", default=False) else None
 )
 X_FRAME_OPTIONS = "DENY"
+# Production is HTTPS only; `make run` (DEBUG) and the tests serve plain http://.
+https_only = not (DEBUG or TESTING)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=https_only)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if https_only else 0)
+# Covers the subdomains of the host serving the app (shop.example.com), not its parent domain.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
+SILENCED_SYSTEM_CHECKS = [
+    # HSTS preload asks browsers to hard-code the domain for months; it is the owner's decision
+    # (SECURE_HSTS_PRELOAD=true, then a submission to hstspreload.org), not a default.
+    "security.W021",
+]
 
 # --- Product settings -----------------------------------------------------------------------
 CUSTOMER_TOKEN_TTL_DAYS = env.int("CUSTOMER_TOKEN_TTL_DAYS", default=30)

@@ -5,12 +5,10 @@ from django.views.generic import RedirectView
 from django.views.static import serve
 
 from console import urls as console_urls
-from console.throttling import login_throttled
 
 admin.site.site_header = "Storefront Customers"
 admin.site.site_title = "Storefront Customers admin"
 admin.site.index_title = "Administration"
-admin.site.login = login_throttled(admin.site.login)
 
 urlpatterns = [
     path("", RedirectView.as_view(url="/console/", permanent=False)),

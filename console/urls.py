@@ -2,7 +2,6 @@ from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from console import views
-from console.throttling import login_throttled
 
 app_name = "console"
 
@@ -20,7 +19,7 @@ urlpatterns = [
 auth_urlpatterns = [
     path(
         "login/",
-        login_throttled(auth_views.LoginView.as_view(redirect_authenticated_user=True)),
+        auth_views.LoginView.as_view(redirect_authenticated_user=True),
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from django.contrib import admin
 from django.contrib.auth.models import Group
-from django.test import RequestFactory
+from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
@@ -182,6 +182,12 @@ def test_customer_autocomplete_uses_the_same_search(admin_client, customer):
 @pytest.fixture
 def one_of_everything(store, customer, admin_user):
     """At least one row of every registered model, written the way the product writes them."""
+    # django-axes' sign-in records: one failure, one success.
+    staff = factories.UserFactory(is_staff=True)
+    Client().post("/admin/login/", {"username": staff.username, "password": "wrong"})
+    Client().post(
+        "/admin/login/", {"username": staff.username, "password": "correct horse battery"}
+    )
     api_key_create(store=store, kind=ApiKey.Kind.SECRET, name="Till")
     Group.objects.create(name="Support")
     factories.MembershipFactory(store=store)

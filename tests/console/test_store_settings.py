@@ -92,15 +92,3 @@ def test_owners_issue_and_revoke_keys(store, other_store, member, manager_client
     assert owner.post(reverse("console:api_key_revoke", args=[foreign.pk])).status_code == 404
     foreign.refresh_from_db()
     assert foreign.revoked_at is None
-
-
-@pytest.mark.parametrize("url", ["/console/login/", "/admin/login/"])
-def test_staff_sign_in_is_limited_after_repeated_failures(client, store, settings, url):
-    settings.LOGIN_FAILURES_ALLOWED = 3
-    user = factories.MembershipFactory(store=store).user
-    for _ in range(3):
-        response = client.post(url, {"username": user.username, "password": "wrong"})
-        assert response.status_code == 200
-    blocked = client.post(url, {"username": user.username, "password": "correct horse battery"})
-    assert blocked.status_code == 429
-    assert "_auth_user_id" not in client.session
