@@ -1,6 +1,6 @@
 """A customer's enrolment in a card (the Leal "customer card"), for both APIs.
 
-EnrolmentSerializer is the shape of the API.md "Enrolment (customer card)": the management
+EnrolmentSerializer is the shape of docs/api.md's "Enrolment (customer card)": the management
 API uses it as is (integer `id`); the shopper API names enrolments by their uuid only
 (StorefrontEnrolmentSerializer). Rows come from loyalty.selectors.enrolment_list (or another
 queryset with select_related("card") and prefetch_related("card__rewards")): no query per row.
