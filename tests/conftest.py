@@ -1,6 +1,18 @@
-import pytest
+import os
 
+import pytest
+import time_machine
+
+from stores.services import api_key_create
 from tests import factories
+from tests.helpers import FROZEN_NOW, client_of
+
+
+def pytest_configure(config):
+    config.addinivalue_line(
+        "markers",
+        "api_key(kind): the kind of the `key` fixture (and `api`), publishable unless said",
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -35,7 +47,7 @@ def admin_user(db):
     return factories.UserFactory(username="root", is_staff=True, is_superuser=True)
 
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -50,12 +62,16 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="session")
 def browser():
-    """Debian's Chromium driven by Playwright (Playwright cannot download a browser here)."""
-    import os
+    """Debian's Chromium driven by Playwright (Playwright cannot download a browser here).
+
+    Without it the browser tests skip on a developer's machine, and fail under CI (`CI=true`)."""
     import shutil
 
     if not shutil.which(CHROMIUM):
-        pytest.skip(f"Chromium is not installed at {CHROMIUM}: apt-get install chromium")
+        message = f"Chromium is not installed at {CHROMIUM}: apt-get install chromium"
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(message + " (CI is set: browser tests must run)", pytrace=False)
+        pytest.skip(message)
     from playwright.sync_api import sync_playwright
 
     # Playwright's sync API runs an event loop in this thread; the ORM must still be usable.
@@ -111,3 +127,26 @@ def _fresh_cache_and_outboxes():
     notifications.outbox.clear()
     yield
     notifications.outbox.clear()
+
+
+@pytest.fixture
+def key(request, store):
+    """An issued key of `store`: publishable (the shopper API), or secret (the management API) in
+    a module marked `pytest.mark.api_key("secret")`."""
+    marker = request.node.get_closest_marker("api_key")
+    kind = marker.args[0] if marker else "publishable"
+    return api_key_create(store=store, kind=kind)
+
+
+@pytest.fixture
+def api(key):
+    """An API client with `key` as Bearer."""
+    return client_of(key)
+
+
+@pytest.fixture
+def frozen_clock():
+    """The clock stands still at FROZEN_NOW, for tests that depend on the date or the time of
+    day (daily limits, "this week", date filters, expiry): none fails across midnight."""
+    with time_machine.travel(FROZEN_NOW, tick=False):
+        yield FROZEN_NOW

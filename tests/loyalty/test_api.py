@@ -12,37 +12,10 @@ from loyalty.selectors import enrolment_list
 from loyalty.services import card_enrol
 from stores.services import api_key_create, api_key_revoke
 from tests import factories
+from tests.helpers import as_customer, assert_error
 
 pytestmark = pytest.mark.django_db
 API = "/storefront/v1"
-
-
-@pytest.fixture
-def key(store):
-    return api_key_create(store=store, kind="publishable")
-
-
-@pytest.fixture
-def api(key):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key.raw}")
-    return client
-
-
-def as_customer(api, customer):
-    api.credentials(
-        HTTP_AUTHORIZATION=api._credentials["HTTP_AUTHORIZATION"],
-        HTTP_CUSTOMER_TOKEN=customer_token_issue(customer=customer),
-    )
-    return api
-
-
-def assert_error(response, status, field=None):
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert isinstance(body["errors"], list) and body["errors"] and all(body["errors"])
-    if field:
-        assert field in body["fields"], body
 
 
 @pytest.fixture
@@ -101,6 +74,7 @@ def test_cards_list_the_customers_enrolments(api, customer, coffee_card):
     ]
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_an_expired_card_shows_expired_and_offers_nothing(api, customer, coffee_card):
     factories.CustomerCardFactory(
         customer=customer,

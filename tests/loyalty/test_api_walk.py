@@ -3,21 +3,10 @@ card with welcome stamps and a reward, a new customer on that card, stamps, a re
 a history whose balances add up."""
 
 import pytest
-from rest_framework.test import APIClient
 
 from customers.services import customer_create
-from stores.services import api_key_create
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def api(store):
-    client = APIClient()
-    client.default_format = "json"
-    key = api_key_create(store=store, kind="secret")
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key.raw}")
-    return client
+pytestmark = [pytest.mark.django_db, pytest.mark.api_key("secret")]
 
 
 def ok(response, status=200) -> dict | list:

@@ -8,29 +8,10 @@ from rest_framework.test import APIClient
 from reviews.models import Review
 from stores.services import api_key_create, api_key_revoke
 from tests import factories
+from tests.helpers import assert_error
 
 pytestmark = pytest.mark.django_db
 API = "/storefront/v1"
-
-
-@pytest.fixture
-def key(store):
-    return api_key_create(store=store, kind="publishable")
-
-
-@pytest.fixture
-def api(key):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key.raw}")
-    return client
-
-
-def assert_error(response, status, field=None):
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert isinstance(body["errors"], list) and body["errors"] and all(body["errors"])
-    if field:
-        assert field in body["fields"], body
 
 
 def review(product, rating, status=Review.Status.PUBLISHED):
