@@ -1,12 +1,19 @@
 from crispy_forms.helper import FormHelper
+from crispy_forms.layout import Column, Layout, Row
 from django import forms
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
 from stores.models import ApiKey, Store, StoreMembership
+from stores.standards import choices_with
 
 
 class StoreSettingsForm(forms.ModelForm):
+    """The store's settings; country, currency and time zone are selects of the standard lists
+    (stores.standards), and store_update checks them again."""
+
+    LOCALE_FIELDS = ("phone_region", "currency", "timezone")
+
     class Meta:
         model = Store
         fields = ["name", "phone_region", "currency", "timezone", "reviews_enabled"]
@@ -17,14 +24,20 @@ class StoreSettingsForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        for name in self.LOCALE_FIELDS:
+            field = self.fields[name]
+            field.choices = choices_with(field.choices, getattr(self.instance, name, ""))
         self.helper = FormHelper()
         self.helper.form_tag = False
-
-    def clean_phone_region(self):
-        return self.cleaned_data["phone_region"].upper()
-
-    def clean_currency(self):
-        return self.cleaned_data["currency"].upper()
+        self.helper.layout = Layout(
+            "name",
+            Row(
+                Column("phone_region", css_class="col-md-7"),
+                Column("currency", css_class="col-md-5"),
+            ),
+            "timezone",
+            "reviews_enabled",
+        )
 
 
 class MemberAddForm(forms.Form):

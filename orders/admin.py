@@ -9,6 +9,7 @@ from django.contrib import admin
 
 from orders.models import Order, OrderLine
 from stores.admin import ReadOnlyAdminMixin
+from stores.money import money_format
 
 MAX_ORDER_NUMBER_DIGITS = 9  # a longer number cannot be an order's (and would overflow SQLite)
 
@@ -24,7 +25,7 @@ class OrderLineInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 @admin.register(Order)
 class OrderAdmin(admin.ModelAdmin):
-    list_display = ["number", "store", "customer_name", "total", "currency", "status", "created_at"]
+    list_display = ["number", "store", "customer_name", "total_shown", "status", "created_at"]
     list_display_links = ["number"]
     list_filter = ["status", "store"]
     list_select_related = ["store"]
@@ -70,6 +71,10 @@ class OrderAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("store", "customer")
+
+    @admin.display(description="Total", ordering="total")
+    def total_shown(self, order):
+        return money_format(order.total, order.currency)
 
     def get_search_results(self, request, queryset, search_term):
         term = search_term.strip().removeprefix("#")

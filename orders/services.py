@@ -53,7 +53,25 @@ def _clean_items(store: Store, items: Iterable[dict]) -> list[tuple[Product, int
     missing = [key for key in wanted if key not in products]
     if missing:
         raise ValidationError({"items": ["One of the products is not sold by this store."]})
+    _refuse_other_currencies(store, [products[key] for key in wanted])
     return [(products[key], quantity) for key, quantity in wanted.items()]
+
+
+def _refuse_other_currencies(store: Store, products: Iterable[Product]) -> None:
+    """An order is in the store's currency and never adds prices of two currencies; a product
+    left in an old currency (the store changed its own) waits to be priced again."""
+    foreign = {product.pk: product for product in products if product.currency != store.currency}
+    if foreign:
+        raise ValidationError(
+            {
+                "items": [
+                    f"{product.name} is priced in {product.currency}, not in the store's "
+                    f"currency ({store.currency}): it cannot be ordered until it is priced "
+                    f"in {store.currency}."
+                    for product in foreign.values()
+                ]
+            }
+        )
 
 
 def order_create(
@@ -253,6 +271,7 @@ def _checkout_items(store: Store, items: Iterable[dict]) -> list[dict]:
         if product is None:
             raise ValidationError({"items": [f"The store sells no product {key!s:.40}."]})
         lines.append({"product": product, "quantity": item.get("quantity", 1)})
+    _refuse_other_currencies(store, (line["product"] for line in lines))
     return lines
 
 

@@ -15,7 +15,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from stores.models import ApiKey, Product, Store, StoreMembership
-from stores.services import api_key_create, api_key_revoke, store_create
+from stores.money import money_format
+from stores.services import (
+    STORE_SETTINGS,
+    api_key_create,
+    api_key_revoke,
+    product_save,
+    store_create,
+    store_update,
+)
+from stores.standards import choices_with
 
 # --- Shared by every app's admin ------------------------------------------------------------
 
@@ -88,6 +97,12 @@ class StoreAdminForm(forms.ModelForm):
             "facebook_app_id",
         ]
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("phone_region", "currency", "timezone"):
+            field = self.fields[name]
+            field.choices = choices_with(field.choices, getattr(self.instance, name, ""))
+
     # A blank JSON box means None, which the NOT NULL lists refuse; it means "no ids".
     def clean_apple_client_ids(self):
         return self.cleaned_data["apple_client_ids"] or []
@@ -147,7 +162,10 @@ class StoreAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if change:
-            obj.save()
+            # store_update checks the settings it names and saves the whole row, with the
+            # admin-only fields (slug, sign-in ids) the form has set on `obj`.
+            settings = {name: form.cleaned_data[name] for name in STORE_SETTINGS}
+            store_update(store=obj, data=settings)
             return
         fields = {name: value for name, value in form.cleaned_data.items() if name != "name"}
         created = store_create(name=form.cleaned_data["name"], **fields)
@@ -259,8 +277,17 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ["name", "sku", "store", "price", "currency", "active", "updated_at"]
+    list_display = ["name", "sku", "store", "price_shown", "active", "updated_at"]
     list_filter = ["active", "store"]
     list_select_related = ["store"]
     search_fields = ["name", "=sku", "=public_id"]
     readonly_fields = ["public_id", "created_at", "updated_at"]
+
+    @admin.display(description="Price", ordering="price")
+    def price_shown(self, product):
+        return money_format(product.price, product.currency)
+
+    def save_model(self, request, obj, form, change):
+        # The form ran the model's checks (the price is in the store's currency); the service
+        # runs them again, whoever calls it.
+        product_save(product=obj)

@@ -2,18 +2,15 @@ import zoneinfo
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MinValueValidator, RegexValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.timezone import now
 
 from stores.identifiers import new_public_id
-
-currency_validator = RegexValidator(r"^[A-Z]{3}$", "Use a 3-letter ISO 4217 code, like USD.")
-region_validator = RegexValidator(r"^[A-Z]{2}$", "Use a 2-letter ISO 3166 code, like US.")
-
-TIMEZONE_CHOICES = [(name, name) for name in sorted(zoneinfo.available_timezones())]
+from stores.standards import currency_choices, phone_region_choices, timezone_choices
 
 
 def store_public_id():
@@ -32,15 +29,27 @@ class Store(models.Model):
     )
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True)
+    # The store's country, kept as the region phones without a country code belong to.
     phone_region = models.CharField(
-        "default phone region",
+        "country",
         max_length=2,
         default="US",
-        validators=[region_validator],
+        choices=phone_region_choices,
         help_text="Phones typed without a country code are read as numbers of this country.",
     )
-    currency = models.CharField(max_length=3, default="USD", validators=[currency_validator])
-    timezone = models.CharField(max_length=64, default="UTC", choices=TIMEZONE_CHOICES)
+    currency = models.CharField(
+        max_length=3,
+        default="USD",
+        choices=currency_choices,
+        help_text="Orders and product prices are in this currency.",
+    )
+    timezone = models.CharField(
+        "time zone",
+        max_length=64,
+        default="UTC",
+        choices=timezone_choices,
+        help_text="Daily limits and the dates on pages follow this time zone.",
+    )
     reviews_enabled = models.BooleanField(default=True)
     # Social sign-in: tokens must be issued for one of these audiences (never the caller's word).
     apple_client_ids = models.JSONField(default=list, blank=True)
@@ -138,7 +147,12 @@ class Product(models.Model):
     price = models.DecimalField(
         max_digits=12, decimal_places=2, validators=[MinValueValidator(Decimal("0"))]
     )
-    currency = models.CharField(max_length=3, default="USD", validators=[currency_validator])
+    currency = models.CharField(
+        max_length=3,
+        default="USD",
+        choices=currency_choices,
+        help_text="The store's currency: an order never adds prices of two currencies.",
+    )
     active = models.BooleanField(default=True)
     created_at = models.DateTimeField(default=now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -165,3 +179,15 @@ class Product(models.Model):
 
     def __str__(self):
         return self.name
+
+    def clean(self):
+        store = self.store if self.store_id else None
+        if store is not None and self.currency and self.currency != store.currency:
+            raise ValidationError(
+                {
+                    "currency": [
+                        f"Price the product in the store's currency, {store.currency}: "
+                        "an order never adds prices of two currencies."
+                    ]
+                }
+            )

@@ -1,4 +1,4 @@
-"""Creating stores and their keys."""
+"""Creating stores, their settings, keys, members and products."""
 
 from dataclasses import dataclass
 
@@ -8,7 +8,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from stores.identifiers import hash_secret, new_secret
-from stores.models import ApiKey, Store, StoreMembership
+from stores.models import ApiKey, Product, Store, StoreMembership
+from stores.standards import COUNTRIES, CURRENCIES, PHONE_REGIONS, TIME_ZONES
 
 VISIBLE_PREFIX_LENGTH = 12
 
@@ -65,12 +66,43 @@ class NewStore:
     secret_key: str
 
 
+def store_locale_clean(data: dict) -> dict:
+    """`data` with its phone_region, currency and timezone checked against ISO 3166-1, ISO 4217
+    and the IANA zones, codes in capitals; a ValidationError names each field refused.
+
+    The store's country is also the region of phones typed without a country code, so it must
+    be a country with phone numbers of its own: Antarctica, Bouvet Island and the like (their
+    phones are other countries' numbers) are refused with that reason."""
+    cleaned, errors = dict(data), {}
+    if "phone_region" in cleaned:
+        region = cleaned["phone_region"] = str(cleaned["phone_region"] or "").strip().upper()
+        if region not in COUNTRIES:
+            errors["phone_region"] = ["Choose a country from the list (ISO 3166-1, like US)."]
+        elif region not in PHONE_REGIONS:
+            errors["phone_region"] = [
+                f"{COUNTRIES[region]} has no phone numbers of its own: choose the country whose "
+                "phone numbers the store's customers have."
+            ]
+    if "currency" in cleaned:
+        currency = cleaned["currency"] = str(cleaned["currency"] or "").strip().upper()
+        if currency not in CURRENCIES:
+            errors["currency"] = ["Choose a currency from the list (ISO 4217, like USD)."]
+    if "timezone" in cleaned:
+        zone = cleaned["timezone"] = str(cleaned["timezone"] or "").strip()
+        if zone not in TIME_ZONES:
+            errors["timezone"] = ["Choose a time zone from the list (like America/New_York)."]
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
 def store_create(*, name: str, slug: str = "", **fields) -> NewStore:
     """Create a store with one publishable and one secret key; the raw keys exist only in the
-    returned value."""
+    returned value. The country, currency and time zone are checked (store_locale_clean)."""
     name = (name or "").strip()
     if not name:
         raise ValidationError({"name": ["Enter a store name."]})
+    fields = store_locale_clean(fields)
     with transaction.atomic():
         store = Store.objects.create(name=name, slug=slug or _unique_store_slug(name), **fields)
         publishable = api_key_create(store=store, kind=ApiKey.Kind.PUBLISHABLE, name="Default")
@@ -84,14 +116,23 @@ STORE_SETTINGS = {"name", "phone_region", "currency", "timezone", "reviews_enabl
 
 
 def store_update(*, store: Store, data: dict) -> Store:
-    """Change the store's settings named in `data`."""
+    """Change the store's settings named in `data`; the country, currency and time zone come
+    from the standard lists (store_locale_clean). Products priced in an old currency stay as
+    they are, and cannot be ordered until they are priced in the new one (order_create)."""
     unknown = set(data) - STORE_SETTINGS
     if unknown:
         raise ValidationError(
             {field: ["This setting cannot be changed here."] for field in unknown}
         )
+    errors = {}
     if "name" in data and not (data["name"] or "").strip():
-        raise ValidationError({"name": ["Enter a store name."]})
+        errors["name"] = ["Enter a store name."]
+    try:
+        data = store_locale_clean(data)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
     for field, value in data.items():
         setattr(store, field, value.strip() if isinstance(value, str) else value)
     store.full_clean(exclude=["slug", "apple_client_ids", "google_client_ids", "facebook_app_id"])
@@ -139,3 +180,14 @@ def membership_remove(*, membership: StoreMembership) -> None:
         ):
             raise ValidationError("The store needs at least one owner.")
         membership.delete()
+
+
+# --- Products -------------------------------------------------------------------------------
+
+
+def product_save(*, product: Product) -> Product:
+    """Save a product of the catalogue (new or changed). Its price is in its store's currency,
+    so an order never adds prices of two currencies; the model's checks all run first."""
+    product.full_clean()
+    product.save()
+    return product

@@ -19,8 +19,8 @@ def test_settings_are_for_managers(store, staff_client, manager_client):
         url,
         {
             "name": "Ada's Coffee",
-            "phone_region": "gb",
-            "currency": "eur",
+            "phone_region": "GB",
+            "currency": "EUR",
             "timezone": "Europe/London",
         },
     )

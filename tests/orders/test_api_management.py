@@ -13,8 +13,9 @@ from orders.models import OrderLine
 from orders.services import order_checkout
 from stores.services import api_key_create, api_key_revoke
 from tests import factories
+from tests.helpers import assert_error
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.api_key("secret")]
 
 ORDER_FIELDS = {
     "id",
@@ -30,18 +31,6 @@ ORDER_FIELDS = {
 
 
 @pytest.fixture
-def key(store):
-    return api_key_create(store=store, kind="secret")
-
-
-@pytest.fixture
-def api(key):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key.raw}")
-    return client
-
-
-@pytest.fixture
 def url(store, customer):
     return f"/api/v1/accounts/{store.pk}/customers/{customer.pk}/orders"
 
@@ -49,14 +38,6 @@ def url(store, customer):
 @pytest.fixture
 def espresso(store):
     return factories.ProductFactory(store=store, name="Espresso", sku="ESP", price=Decimal("2.80"))
-
-
-def assert_error(response, status, field=None):
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert isinstance(body["errors"], list) and body["errors"] and all(body["errors"])
-    if field:
-        assert field in body["fields"], body
 
 
 def test_a_customers_orders_newest_first_with_their_lines(api, url, store, customer, espresso):
