@@ -27,7 +27,7 @@ def dashboard(request):
         "figures": dashboard_figures(store=store),
         "recent_customers": Customer.objects.filter(store=store).order_by("-created_at", "-id")[:6],
         "recent_events": CustomerEvent.objects.filter(store=store)
-        .select_related("customer", "actor_user")
+        .select_related("customer", "actor_user", "actor_api_key")
         .order_by("-created_at", "-id")[:8],
     }
     return render(request, "console/dashboard.html", context)
@@ -119,6 +119,13 @@ def member_update(request, pk):
     return redirect("console:members")
 
 
+# What the new-key banner calls each kind: what it is for, and where it may be kept.
+ISSUED_KEY_KINDS = {
+    ApiKey.Kind.PUBLISHABLE: "Publishable key (for the shopper API, safe in an app)",
+    ApiKey.Kind.SECRET: "Secret key (for the management API: keep it on your server)",
+}
+
+
 @console_view("manage_keys")
 def api_keys(request):
     store = request.access.store
@@ -133,6 +140,7 @@ def api_keys(request):
     context = {
         "form": form,
         "issued": issued,
+        "issued_kind": ISSUED_KEY_KINDS[issued.api_key.kind] if issued else "",
         "keys": ApiKey.objects.filter(store=store).order_by("revoked_at", "-created_at"),
     }
     response = render(request, "console/api_keys.html", context)

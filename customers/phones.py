@@ -35,11 +35,16 @@ def phone_digits(raw: str) -> str:
     return re.sub(r"\D", "", raw or "")
 
 
-def format_phone_display(e164: str) -> str:
+def format_phone_display(e164: str, region: str | None = None) -> str:
+    """A stored (E.164) phone as people read it: the national format for a number of
+    `region` ("(415) 555-0123" in a US store), the international one otherwise
+    ("+44 20 7946 0958"). What does not parse is returned as it is."""
     if not e164:
         return ""
     try:
         number = phonenumbers.parse(e164, None)
     except phonenumbers.NumberParseException:
         return e164
+    if region and phonenumbers.region_code_for_number(number) == region.upper():
+        return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)

@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from customers.models import Customer
+from customers.selectors import customer_timeline
 from loyalty import selectors, services
 from loyalty.forms import EnrolForm, LoyaltyCardForm, RedeemForm, RewardFormSet, StampForm
 from loyalty.models import LoyaltyCard, Reward
@@ -208,11 +209,17 @@ def _danger(text: str) -> dict:
 
 
 def _action_answer(request, enrolment, result: dict):
-    """htmx: the enrolment's panel again, with the result inside; otherwise a message and the
-    customer's page."""
+    """htmx: the enrolment's panel again, with the result inside, and after a change the
+    customer's timeline too (swapped out of band), so the page shows the new event without a
+    reload; otherwise a message and the customer's page."""
     if _is_htmx(request):
         context = {"enrolment": enrolment, "access": request.access, "result": result}
         html = render_to_string("loyalty/_enrolment.html", context, request=request)
+        if result["level"] == "success":
+            events = customer_timeline(customer=enrolment.customer)
+            html += render_to_string(
+                "customers/_timeline.html", {"events": events, "oob": True}, request=request
+            )
         return HttpResponse(html)
     if result["level"] == "success":
         messages.success(request, result["text"] + ".")

@@ -11,6 +11,7 @@ from functools import wraps
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import render
+from django.utils import timezone
 
 from stores.models import Store, StoreMembership
 
@@ -18,7 +19,7 @@ SESSION_KEY = "console_store_id"
 Role = StoreMembership.Role
 RANK = {Role.STAFF: 1, Role.MANAGER: 2, Role.OWNER: 3}
 
-# What each action needs (DEVELOPERS.md: staff edit and stamp; managers delete, run loyalty and
+# What each action needs (staff edit and stamp; managers delete, run loyalty and
 # moderate; owners manage people and keys).
 PERMISSIONS = {
     "view_customers": Role.STAFF,
@@ -77,7 +78,8 @@ def switch_store(request, store_id: int) -> bool:
 
 def console_view(permission: str = "view_customers"):
     """Decorate a console view: a signed-in member of a store with `permission` gets in, with
-    `request.access` set; anonymous users go to the login page, others get 403."""
+    `request.access` set and the store's time zone active while it runs; anonymous users go to
+    the login page, others get 403."""
 
     def decorator(view):
         @wraps(view)
@@ -90,7 +92,10 @@ def console_view(permission: str = "view_customers"):
             if not access.can(permission):
                 raise PermissionDenied(f"Your role cannot {permission.replace('_', ' ')}.")
             request.access = access
-            return view(request, *args, **kwargs)
+            # One clock: every date the view renders ({{ value|date }}, localtime(), date
+            # filters on `__date`) reads the store's time zone, never the server's.
+            with timezone.override(access.store.tzinfo):
+                return view(request, *args, **kwargs)
 
         return wrapped
 

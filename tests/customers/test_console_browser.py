@@ -70,7 +70,7 @@ def test_staff_work_a_customer_from_search_to_delete(live_server, page, shop):
     page.get_by_label("Name").fill("Home")
     page.get_by_label("Street address*").fill("1 Market Street")
     page.get_by_label("City").fill("San Francisco")
-    page.get_by_label("Country").fill("US")
+    page.get_by_label("Country").select_option("US")
     page.get_by_role("button", name="Add address").click()
     page.wait_for_selector("text=Address added.")
     assert "1 Market Street" in page.get_by_test_id("address").first.inner_text()
@@ -106,3 +106,49 @@ def test_a_filter_change_keeps_the_sort_a_header_chose(live_server, page, shop):
     assert "sort=name" in page.url
     names = page.get_by_test_id("customer-row").all_inner_texts()
     assert names and "Ada Lovelace" in names[0]
+
+
+def test_the_live_date_filter_shows_the_error_a_full_page_shows(live_server, page, shop):
+    store, manager, ada = shop
+    log_in(page, live_server, manager)
+    page.goto(f"{live_server.url}/console/customers/")
+    errors = page.get_by_test_id("filter-errors")
+    page.fill("#id_created_from", "2026-10-30")
+    page.wait_for_url(re.compile(r"created_from=2026-10-30"))
+    page.fill("#id_created_to", "2026-10-20")
+    page.wait_for_url(re.compile(r"created_to=2026-10-20"))
+    errors.get_by_text("The end date is before the start date.").wait_for()
+    # Both bounds still apply: nothing is listed, rather than a list ignoring one of them.
+    page.get_by_test_id("empty-state").wait_for()
+    assert page.get_by_test_id("customer-row").count() == 0
+
+    # Put the range right: the error goes and the customers come back, still without a reload.
+    page.fill("#id_created_from", "2020-01-01")
+    page.fill("#id_created_to", "2099-12-31")
+    page.wait_for_url(re.compile(r"created_to=2099-12-31"))
+    page.get_by_test_id("customer-row").first.wait_for()
+    assert errors.inner_text().strip() == ""
+    assert page.get_by_test_id("customer-row").count() == 2
+
+    # A half-typed date cannot be sent: the filter says so instead of going quiet.
+    page.focus("#id_created_to")
+    page.keyboard.press("Backspace")  # clears the month: the field holds no date now
+    errors.get_by_text("Created to: Enter a valid date.").wait_for()
+    page.keyboard.type("12")  # a whole date again: the server's answer clears the message
+    page.wait_for_function("!document.querySelector('#filter-errors').textContent.trim()")
+    assert page.input_value("#id_created_to") == "2099-12-31"
+
+
+def test_a_stamp_appears_in_the_timeline_without_a_reload(live_server, page, shop):
+    store, manager, ada = shop
+    log_in(page, live_server, manager)
+    page.goto(f"{live_server.url}{reverse('customers:detail', args=[ada.pk])}")
+    timeline = page.locator("#timeline")
+    assert "Stamps added" not in timeline.inner_text()
+    page.evaluate("window.stillThisPage = true")
+
+    page.get_by_test_id("stamp-1").click()
+    timeline.get_by_text("Stamps added").wait_for()
+    assert "1 stamp on Coffee card" in timeline.get_by_test_id("event").first.inner_text()
+    assert page.evaluate("window.stillThisPage") is True  # updated in place, not reloaded
+    assert page.get_by_test_id("stamps-count").inner_text().strip() == "2"
