@@ -7,23 +7,35 @@ enrolments and the ledger are read-only here: an enrolment is added by `card_enr
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import ValidationError
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html
 
+from loyalty.forms import BaseRewardFormSet, CardRulesMixin
 from loyalty.models import CustomerCard, LoyaltyCard, Reward, StampEntry
 from loyalty.selectors import enrolable_cards, ledger_balance
-from loyalty.services import card_enrol, enrolment_expire
+from loyalty.services import (
+    REWARD_FIELDS,
+    card_enrol,
+    card_enrol_check,
+    card_save,
+    enrolment_expire,
+    reward_clean,
+    reward_create,
+    reward_update,
+)
 from stores.admin import LatestRowsFormSet, ReadOnlyAdminMixin, adopt_saved
+from stores.forms import add_service_errors
 
 
 def enrolment_problems(customer, card) -> list[str]:
-    """Why card_enrol would refuse this pair, in its words; archived and ended cards are kept
-    out of the choices by `enrolable_cards`."""
-    if card.store_id != customer.store_id:
-        return ["This card belongs to another store."]
-    if customer.pk and CustomerCard.objects.filter(customer=customer, card=card).exists():
-        return ["The customer is already enrolled in this card."]
+    """Why card_enrol would refuse this pair (loyalty.services.card_enrol_check), in its
+    words; archived and ended cards are also kept out of the choices by `enrolable_cards`."""
+    try:
+        card_enrol_check(customer=customer, card=card)
+    except ValidationError as exc:
+        return exc.messages
     return []
 
 
@@ -31,14 +43,32 @@ def card_label(card) -> str:
     return f"{card.name} · {card.store.name}"
 
 
+class CardAdminForm(CardRulesMixin, forms.ModelForm):
+    """The card programme's rules are loyalty.services.card_clean's (CardRulesMixin)."""
+
+
+class CardRewardFormSet(BaseRewardFormSet):
+    """The card's rewards, none costing more than the card form's stamps_required (the card
+    instance carries it once that form is valid; otherwise the card form says what is wrong)."""
+
+    def clean(self):
+        self.card_stamps_required = self.instance.stamps_required
+        super().clean()
+
+
 class RewardInline(admin.TabularInline):
     model = Reward
+    formset = CardRewardFormSet
     fields = ["name", "stamps_required", "active", "position", "description"]
     extra = 0
 
 
 @admin.register(LoyaltyCard)
 class LoyaltyCardAdmin(admin.ModelAdmin):
+    """A card and its rewards are checked by loyalty.services' rules and saved together by
+    card_save."""
+
+    form = CardAdminForm
     list_display = [
         "name",
         "store",
@@ -66,15 +96,50 @@ class LoyaltyCardAdmin(admin.ModelAdmin):
         # Enrolments belong to the card's store; moving the card would orphan them.
         return [*self.readonly_fields, "store"] if obj else self.readonly_fields
 
+    def save_model(self, request, obj, form, change):
+        pass  # saved with its rewards in save_related, in one card_save call
+
+    def save_related(self, request, form, formsets, change):
+        rewards, deleted = [], []
+        for formset in formsets:
+            rewards += formset.save(commit=False)
+            deleted += formset.deleted_objects
+        card_save(card=form.instance, rewards=rewards, deleted_rewards=deleted)
+
+
+class RewardAdminForm(forms.ModelForm):
+    def clean(self):
+        cleaned = super().clean()
+        card = cleaned.get("card")
+        if card is not None:
+            reward = Reward(card=card, **{f: cleaned.get(f) for f in REWARD_FIELDS})
+            try:
+                reward_clean(reward, card=card)
+            except ValidationError as exc:
+                add_service_errors(self, exc)
+        return cleaned
+
 
 @admin.register(Reward)
 class RewardAdmin(admin.ModelAdmin):
+    """Rewards are checked and saved by loyalty.services (reward_create, reward_update)."""
+
+    form = RewardAdminForm
     list_display = ["name", "card", "stamps_required", "active", "position"]
     list_filter = ["active", "card__store"]
     list_select_related = ["card"]
     search_fields = ["name", "card__name"]
     autocomplete_fields = ["card"]
     readonly_fields = ["created_at", "updated_at"]
+
+    def save_model(self, request, obj, form, change):
+        data = {field: form.cleaned_data[field] for field in REWARD_FIELDS if field in form.fields}
+        card = form.cleaned_data["card"]
+        if change:
+            saved = reward_update(reward=obj, data=data, card=card)
+        else:
+            saved = reward_create(card=card, data=data)
+        adopt_saved(obj, saved)
 
 
 class StampEntryInline(ReadOnlyAdminMixin, admin.TabularInline):
@@ -102,12 +167,16 @@ class EnrolmentAddForm(forms.ModelForm):
         self.fields["card"].queryset = enrolable_cards()
         self.fields["card"].label_from_instance = card_label
 
+    service_error_fields = {"card_id": ["card"]}  # card_enrol_check's name for the card
+
     def clean(self):
         cleaned = super().clean()
         customer, card = cleaned.get("customer"), cleaned.get("card")
         if customer and card:
-            for problem in enrolment_problems(customer, card):
-                self.add_error("card", problem)
+            try:
+                card_enrol_check(customer=customer, card=card)
+            except ValidationError as exc:
+                add_service_errors(self, exc)
         return cleaned
 
 

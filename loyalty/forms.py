@@ -1,19 +1,19 @@
 """Console forms for loyalty: they parse and present; the rules live in loyalty.services and in
 the models' constraints, whose messages the forms show beside the field they concern."""
 
+import copy
+
 from crispy_forms.bootstrap import FieldWithButtons, StrictButton
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Field, Fieldset, Layout, Row
 from django import forms
 from django.core.exceptions import ValidationError
 from django.forms import BaseInlineFormSet, inlineformset_factory
+from django.forms.models import construct_instance
 
 from loyalty.models import MAX_STAMPS_REQUIRED, LoyaltyCard, Reward
-from loyalty.services import MAX_STAMPS_PER_CALL, reward_cost_clean
-
-
-def constraint_message(model, name: str) -> str:
-    return next(c for c in model._meta.constraints if c.name == name).violation_error_message
+from loyalty.services import CARD_BOUNDS, MAX_STAMPS_PER_CALL, card_clean, reward_cost_clean
+from stores.forms import add_service_errors
 
 
 class ColorInput(forms.TextInput):
@@ -23,7 +23,30 @@ class ColorInput(forms.TextInput):
         super().__init__({"class": "form-control form-control-color", **(attrs or {})})
 
 
-class LoyaltyCardForm(forms.ModelForm):
+class CardRulesMixin:
+    """For a LoyaltyCard ModelForm (console and admin): the form reads whole numbers, and
+    loyalty.services.card_clean says what a card may be, each message once beside its field."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, (low, high) in CARD_BOUNDS.items():
+            if name in self.fields:
+                # The form field's own range ("at least 0") would be a second, other message.
+                self.fields[name].validators = []
+                self.fields[name].widget.attrs.update(min=low, max=high)
+
+    def clean(self):
+        cleaned = super().clean()
+        card = construct_instance(self, copy.copy(self.instance), self._meta.fields)
+        try:
+            # What the form could not read is not checked again: its message is there already.
+            card_clean(card, exclude=self.errors)
+        except ValidationError as exc:
+            add_service_errors(self, exc)
+        return cleaned
+
+
+class LoyaltyCardForm(CardRulesMixin, forms.ModelForm):
     class Meta:
         model = LoyaltyCard
         fields = [
@@ -60,18 +83,6 @@ class LoyaltyCardForm(forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        # The same bounds as the model, so the browser and the form say them before the database.
-        self.fields["stamps_required"].widget.attrs.update(min=1, max=MAX_STAMPS_REQUIRED)
-        self.fields["stamps_required"].validators.append(
-            _bounds(1, MAX_STAMPS_REQUIRED, "card_stamps_required_1_to_21")
-        )
-        self.fields["initial_stamps"].widget.attrs.update(min=0, max=MAX_STAMPS_REQUIRED - 1)
-        for name, constraint in (
-            ("expiry_days", "card_expiry_days_positive"),
-            ("max_stamps_per_day", "card_daily_limit_positive"),
-        ):
-            self.fields[name].widget.attrs.update(min=1)
-            self.fields[name].validators.append(_bounds(1, None, constraint))
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.disable_csrf = True  # the page's <form> has its token
@@ -95,28 +106,6 @@ class LoyaltyCardForm(forms.ModelForm):
             ),
             Field("archived"),
         )
-
-    def clean(self):
-        cleaned = super().clean()
-        required, initial = cleaned.get("stamps_required"), cleaned.get("initial_stamps")
-        # The database's check, beside the field it is about (not as a form-wide error).
-        if required is not None and initial is not None and initial >= required:
-            self.add_error(
-                "initial_stamps", constraint_message(LoyaltyCard, "card_initial_below_required")
-            )
-        return cleaned
-
-
-def _bounds(low, high, constraint):
-    """A field validator that speaks with the constraint's own message."""
-
-    def validate(value):
-        if value is None:
-            return
-        if value < low or (high is not None and value > high):
-            raise ValidationError(constraint_message(LoyaltyCard, constraint), code=constraint)
-
-    return validate
 
 
 class RewardForm(forms.ModelForm):

@@ -2,14 +2,15 @@
 
 Customers write reviews and vote on them; staff hide or publish a review and remove a media
 file that should not be shown. Reviews are hidden rather than deleted, and votes (which the
-review's up/down counters sum) are never edited here.
+review's up/down counters sum) are never edited here. Hiding and publishing go through
+reviews.services, which puts them on the author's timeline with the admin who did it.
 """
 
 from django.contrib import admin, messages
 from django.db import transaction
-from django.utils import timezone
 
 from reviews.models import Review, ReviewMedia, ReviewVote
+from reviews.services import review_set_status, reviews_set_status
 from stores.admin import ReadOnlyAdminMixin
 
 MEDIA_FIELDS = [
@@ -103,12 +104,21 @@ class ReviewAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False  # hide instead: the author and the counters keep their history
 
+    def save_model(self, request, obj, form, change):
+        # Status is the only field the form edits (a review is never added here).
+        if "status" in form.changed_data:
+            review_set_status(review=obj, status=obj.status, actor_user=request.user)
+
     def save_formset(self, request, form, formset, change):
         formset.save()
         _delete_files_on_commit(formset.deleted_objects)
 
     def _set_status(self, request, queryset, status) -> None:
-        updated = queryset.exclude(status=status).update(status=status, updated_at=timezone.now())
+        updated = reviews_set_status(
+            reviews=queryset.select_related("author", "product"),
+            status=status,
+            actor_user=request.user,
+        )
         label = Review.Status(status).label.lower()
         self.message_user(request, f"{updated} review(s) {label}.", messages.SUCCESS)
 

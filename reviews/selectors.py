@@ -1,6 +1,8 @@
 """Reads of reviews that the shopper API and the console share."""
 
-from django.db.models import Avg, Count, F, Prefetch, Q, QuerySet
+from datetime import datetime, time, timedelta
+
+from django.db.models import Avg, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 
 from reviews.models import Review, ReviewMedia
 from stores.models import Product, Store
@@ -42,6 +44,42 @@ def reviews_sorted(reviews: QuerySet[Review], sort: str = "newest") -> QuerySet[
     if sort == "helpful":
         reviews = reviews.annotate(helpfulness=F("upvotes") - F("downvotes"))
     return reviews.order_by(*SORTS[sort])
+
+
+def review_list_for_console(*, store: Store, filters: dict) -> QuerySet[Review]:
+    """The console's list: the store's reviews, hidden ones too, narrowed by `filters` as
+    ReviewFilterForm.filters() gives them: "q" (words of the text, all of them), "status",
+    "rating", "subject" ("store", or a product's pk), "media" ("yes": with photos or videos,
+    "no": text only), "created_from"/"created_to" (days in the store's time zone, both
+    included; an inverted range lists nothing), "sort" (a SORTS key; newest first without).
+    Authors, products and media come with the page: the same queries for any page size."""
+    reviews = reviews_for(store, published_only=False)
+    for word in filters.get("q", "").split():
+        reviews = reviews.filter(content__icontains=word)
+    if filters.get("status"):
+        reviews = reviews.filter(status=filters["status"])
+    if filters.get("rating"):
+        reviews = reviews.filter(rating=filters["rating"])
+    subject = filters.get("subject")
+    if subject == Review.Subject.STORE:
+        reviews = reviews.filter(subject_type=Review.Subject.STORE)
+    elif subject:
+        reviews = reviews.filter(product_id=int(subject))
+    has_media = Exists(ReviewMedia.objects.filter(review=OuterRef("pk")))
+    if filters.get("media") == "yes":
+        reviews = reviews.filter(has_media)
+    elif filters.get("media") == "no":
+        reviews = reviews.filter(~has_media)
+    if filters.get("created_from"):
+        reviews = reviews.filter(created_at__gte=_day_start(filters["created_from"], store))
+    if filters.get("created_to"):
+        next_day = filters["created_to"] + timedelta(days=1)
+        reviews = reviews.filter(created_at__lt=_day_start(next_day, store))
+    return reviews_sorted(reviews, filters.get("sort") or "newest")
+
+
+def _day_start(day, store: Store) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=store.tzinfo)
 
 
 def review_subject_find(store: Store, public_id: str) -> Product | Store | None:

@@ -1,11 +1,16 @@
-"""Every write to reviews: posting (with media), voting, moderating, deleting."""
+"""Every write to reviews: posting (with media), voting, moderating, deleting. Posting,
+publishing, hiding and deleting are lines of the author's timeline, with who did it."""
+
+from collections.abc import Iterable
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Count, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
-from customers.models import Customer
+from customers.models import Customer, CustomerEvent
+from customers.services import event_record
 from reviews.media import media_clean_all
 from reviews.models import Review, ReviewMedia, ReviewVote
 from stores.models import Product, Store
@@ -51,6 +56,20 @@ def _already_reviewed(*, store: Store, author: Customer, product: Product | None
     return reviews.filter(subject_type=Review.Subject.STORE).exists()
 
 
+def _event(review: Review, type: CustomerEvent.Type, **actor) -> None:
+    """A line of the author's timeline about `review`, kept readable after a deletion."""
+    event_record(
+        customer=review.author,
+        type=type,
+        data={
+            "review": review.public_id,
+            "rating": review.rating,
+            "subject": review.product.name if review.product_id else "the store",
+        },
+        **actor,
+    )
+
+
 def review_create(
     *,
     store: Store,
@@ -65,8 +84,9 @@ def review_create(
     Guarantees: the store takes reviews and the author is one of its registered, open
     customers (else PermissionDenied); one review per author and subject, a rating of 1–5
     (else ValidationError on "subject"/"rating"); every file checked by content and photos
-    re-encoded without metadata (media.MediaUnsupported, media.MediaTooLarge). The review and
-    its media are written in one transaction; a failure leaves no stored file behind.
+    re-encoded without metadata (media.MediaUnsupported, media.MediaTooLarge). The review, its
+    media and the line on the author's timeline (posted by the customer) are written in one
+    transaction; a failure leaves no stored file behind.
     """
     review_author_check(store=store, author=author)
     rating = _rating_clean(rating)
@@ -115,6 +135,7 @@ def review_create(
                 row.file.save(f"{item.kind}.{item.extension}", item.content, save=False)
                 stored.append((row.file.storage, row.file.name))
                 row.save()
+            _event(review, CustomerEvent.Type.REVIEW_POSTED, actor_customer=author)
     except BaseException:
         for storage, name in stored:
             storage.delete(name)
@@ -177,22 +198,70 @@ def _with_counts(review: Review) -> Review:
     return review
 
 
-def review_set_status(*, review: Review, status: str, actor_user=None) -> Review:
-    """Publish or hide a review (moderation). Hidden reviews never reach the shopper API."""
+# --- Moderation -----------------------------------------------------------------------------
+
+STATUS_EVENTS = {
+    Review.Status.PUBLISHED: CustomerEvent.Type.REVIEW_PUBLISHED,
+    Review.Status.HIDDEN: CustomerEvent.Type.REVIEW_HIDDEN,
+}
+
+
+def review_set_status(*, review: Review, status: str, actor_user=None) -> bool:
+    """Publish or hide a review (moderation) and put it on its author's timeline with the staff
+    member who did it. A review that already has `status` is left alone and nothing is recorded.
+    Returns whether it changed. Hidden reviews never reach the shopper API."""
     if status not in Review.Status.values:
         raise ValidationError({"status": ["Use published or hidden."]})
-    Review.objects.filter(pk=review.pk).update(status=status)
-    review.status = status
-    return review
+    with transaction.atomic():
+        changed = (
+            Review.objects.filter(pk=review.pk)
+            .exclude(status=status)
+            .update(status=status, updated_at=timezone.now())
+        )
+        review.status = status
+        if changed:
+            _event(review, STATUS_EVENTS[status], actor_user=actor_user)
+    return bool(changed)
 
 
-def review_delete(*, review: Review, actor_user=None) -> None:
-    """Delete a review with its votes and media; the media files go once the deletion is
-    committed (a rolled-back delete keeps them)."""
+def reviews_set_status(*, reviews: Iterable[Review], status: str, actor_user=None) -> int:
+    """review_set_status for each of `reviews`, in one transaction (one timeline line each);
+    how many changed. Load them with their author and product to spare a query each."""
+    with transaction.atomic():
+        return sum(
+            review_set_status(review=review, status=status, actor_user=actor_user)
+            for review in reviews
+        )
+
+
+def review_delete(
+    *, review: Review, actor_user=None, actor_customer: Customer | None = None
+) -> None:
+    """Delete a review with its votes and media, and put it on its author's timeline with who
+    did it: a staff member (`actor_user`) or the author (`actor_customer`; nobody else's). The
+    media files go once the deletion is committed (a rolled-back delete keeps them)."""
+    if actor_customer is not None and actor_customer.pk != review.author_id:
+        raise ReviewNotAllowed("Only its author can delete a review.")
     with transaction.atomic():
         files = [
             (media.file.storage, media.file.name) for media in review.media.all() if media.file
         ]
+        _event(
+            review,
+            CustomerEvent.Type.REVIEW_DELETED,
+            actor_user=actor_user,
+            actor_customer=actor_customer,
+        )
         review.delete()
         for storage, name in files:
             transaction.on_commit(lambda storage=storage, name=name: storage.delete(name))
+
+
+def reviews_delete(*, reviews: Iterable[Review], actor_user=None) -> int:
+    """review_delete for each of `reviews`, in one transaction; how many were deleted."""
+    with transaction.atomic():
+        count = 0
+        for review in reviews:
+            review_delete(review=review, actor_user=actor_user)
+            count += 1
+        return count

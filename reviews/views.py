@@ -5,11 +5,8 @@ current store (another store's review or product is a 404, its ids in a bulk act
 and every moderation action checks the permission again.
 """
 
-from datetime import datetime, time
-
 from django.contrib import messages
-from django.db import transaction
-from django.db.models import Avg, Count, Exists, OuterRef, Q
+from django.db.models import Avg, Count, Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -26,8 +23,13 @@ from reviews.forms import (
     ReviewStatusForm,
 )
 from reviews.models import Review, ReviewMedia
-from reviews.selectors import rating_summary, reviews_for, reviews_sorted
-from reviews.services import review_delete, review_set_status
+from reviews.selectors import (
+    rating_summary,
+    review_list_for_console,
+    reviews_for,
+    reviews_sorted,
+)
+from reviews.services import reviews_delete, reviews_set_status
 from stores.access import console_view, require
 from stores.models import Product
 from stores.paging import paginate
@@ -91,35 +93,8 @@ def _filtered_reviews(request):
     store = request.access.store
     form = ReviewFilterForm(request.GET or None, store=store)
     filters = form.filters() if request.GET else {}
-    # Authors, products and media (for the media count) come with the page: constant queries.
-    queryset = reviews_for(store, published_only=False)
-    for word in filters.get("q", "").split():
-        queryset = queryset.filter(content__icontains=word)
-    if "status" in filters:
-        queryset = queryset.filter(status=filters["status"])
-    if "rating" in filters:
-        queryset = queryset.filter(rating=filters["rating"])
-    subject = filters.get("subject")
-    if subject == Review.Subject.STORE:
-        queryset = queryset.filter(subject_type=Review.Subject.STORE)
-    elif subject:
-        queryset = queryset.filter(product_id=int(subject))
-    has_media = Exists(ReviewMedia.objects.filter(review=OuterRef("pk")))
-    if filters.get("media") == "yes":
-        queryset = queryset.filter(has_media)
-    elif filters.get("media") == "no":
-        queryset = queryset.filter(~has_media)
-    tz = store.tzinfo
-    if "created_from" in filters:
-        queryset = queryset.filter(
-            created_at__gte=datetime.combine(filters["created_from"], time.min, tzinfo=tz)
-        )
-    if "created_to" in filters:
-        queryset = queryset.filter(
-            created_at__lte=datetime.combine(filters["created_to"], time.max, tzinfo=tz)
-        )
     sort = filters.get("sort") or DEFAULT_SORT
-    return form, reviews_sorted(queryset, sort), sort
+    return form, review_list_for_console(store=store, filters={**filters, "sort": sort}), sort
 
 
 @console_view("moderate_reviews")
@@ -155,16 +130,11 @@ def _moderate(request, reviews: list[Review], action: str) -> int:
     """Hide, publish or delete `reviews` (of the current store) in one transaction; how many
     changed. The permission is checked here too, whichever view asks."""
     require(request, "moderate_reviews")
-    with transaction.atomic():
-        if action == "delete":
-            for review in reviews:
-                review_delete(review=review, actor_user=request.user)
-            return len(reviews)
-        status = ACTION_STATUS[action]
-        changed = [review for review in reviews if review.status != status]
-        for review in changed:
-            review_set_status(review=review, status=status, actor_user=request.user)
-        return len(changed)
+    if action == "delete":
+        return reviews_delete(reviews=reviews, actor_user=request.user)
+    return reviews_set_status(
+        reviews=reviews, status=ACTION_STATUS[action], actor_user=request.user
+    )
 
 
 @require_POST

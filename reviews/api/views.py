@@ -150,7 +150,7 @@ class ReviewDetailView(StorefrontView):
         ).first()
         if review is None:  # another customer's review is "not found", never "forbidden"
             raise exceptions.NotFound()
-        services.review_delete(review=review)
+        services.review_delete(review=review, actor_customer=self.customer)
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

@@ -220,8 +220,8 @@ def test_the_card_form_renders_colour_inputs_and_reward_rows(client, manager):
         ({"stamps_required": "0"}, "stamps_required", "from 1 to 21 stamps"),
         ({"initial_stamps": "8"}, "initial_stamps", "fewer than the stamps required"),
         ({"initial_stamps": "9"}, "initial_stamps", "fewer than the stamps required"),
-        ({"expiry_days": "0"}, "expiry_days", "at least 1 day"),
-        ({"max_stamps_per_day": "0"}, "max_stamps_per_day", "at least 1 stamp"),
+        ({"expiry_days": "0"}, "expiry_days", "from 1 to 36,500 days"),
+        ({"max_stamps_per_day": "0"}, "max_stamps_per_day", "from 1 to 1,000 stamps"),
         ({"card_color": "blue"}, "card_color", "#1F6FEB"),
     ],
 )
@@ -230,6 +230,63 @@ def test_card_form_errors_save_nothing(client, manager, overrides, field, messag
     assert response.status_code == 200
     assert message in " ".join(response.context["form"].errors[field])
     assert not LoyaltyCard.objects.exists() and not Reward.objects.exists()
+
+
+DAILY_LIMIT_MESSAGE = "Give a daily limit from 1 to 1,000 stamps, or none for no limit."
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "1001"])
+def test_a_daily_limit_out_of_range_has_one_clear_message(client, manager, value):
+    response = client.post(reverse("loyalty:card_create"), card_data(max_stamps_per_day=value))
+    assert response.status_code == 200
+    assert response.context["form"].errors["max_stamps_per_day"] == [DAILY_LIMIT_MESSAGE]
+    assert response.text.count(DAILY_LIMIT_MESSAGE) == 1
+    assert "greater than or equal" not in response.text
+    assert "less than or equal" not in response.text
+    assert not LoyaltyCard.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("stamps_required", "-1"),
+        ("stamps_required", "0"),
+        ("initial_stamps", "-1"),
+        ("initial_stamps", "8"),
+        ("expiry_days", "-1"),
+        ("expiry_days", "0"),
+        ("expiry_days", "36501"),
+        ("max_stamps_per_day", "-1"),
+        ("max_stamps_per_day", "1001"),
+    ],
+)
+@pytest.mark.api_key("secret")
+def test_the_console_and_the_management_api_refuse_a_card_in_the_same_words(
+    client, manager, api, store, field, value
+):
+    page = client.post(reverse("loyalty:card_create"), card_data(**{field: value}))
+    console_says = page.context["form"].errors[field]
+
+    body = card_data(**{field: value})
+    card = {name: body[name] for name in ("name", "stamps_required", "initial_stamps")}
+    answer = api.post(f"/api/v1/accounts/{store.pk}/cards", {"card": {**card, field: int(value)}})
+
+    assert answer.status_code == 422, answer.content
+    assert len(console_says) == 1
+    assert answer.json()["fields"][field] == console_says
+    assert not LoyaltyCard.objects.exists()
+
+
+def test_save_is_the_forms_first_submit_button(client, manager, card):
+    """Enter in a field submits the form with its first submit button: Save, not "Add a
+    reward" (the browser test below presses it)."""
+    for url in (reverse("loyalty:card_create"), reverse("loyalty:card_edit", args=[card.pk])):
+        html = client.get(url).text
+        form = html[html.index('data-testid="card-form"') :]
+        form = form[: form.index("</form>")]
+        submits = re.findall(r'<button[^>]*type="submit".*?</button>', form, re.S)
+        assert "Save card" in submits[0], submits[0]
+        assert 'name="add_reward"' in " ".join(submits[1:])  # still there, further down
 
 
 def test_a_reward_cannot_cost_more_than_the_card(client, manager):
@@ -431,6 +488,7 @@ def test_the_enrol_form_partial(customer, card, store):
     assert empty.strip() == ""
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_enrolable_cards_leave_out_archived_ended_and_held_cards(customer, card, store):
     factories.LoyaltyCardFactory(store=store, name="Archived", archived=True)
     factories.LoyaltyCardFactory(
@@ -490,6 +548,7 @@ def test_an_invalid_count_is_a_friendly_refusal(client, staff, enrolment, count)
     assert not StampEntry.objects.filter(kind="stamp").exists()
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_the_daily_limit_refusal_is_shown_and_adds_nothing(client, staff, customer, store):
     card = factories.LoyaltyCardFactory(store=store, stamps_required=10, max_stamps_per_day=2)
     enrolment = card_enrol(customer=customer, card=card)
@@ -507,6 +566,7 @@ def test_the_daily_limit_refusal_is_shown_and_adds_nothing(client, staff, custom
     assert enrolment.entries.filter(kind="stamp").count() == 1
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_an_expired_card_takes_no_stamps_and_shows_no_buttons(client, staff, enrolment):
     CustomerCard.objects.filter(pk=enrolment.pk).update(
         expires_at=timezone.now() - timedelta(days=1)
@@ -748,6 +808,37 @@ def test_a_manager_builds_a_card_adding_reward_rows_with_htmx(live_server, page)
         ("Free coffee", 5),
         ("Free cake", 10),
     ]
+    assert not errors, errors
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_enter_in_the_card_form_saves_the_card(live_server, page):
+    store = factories.StoreFactory(name="Ada's Coffee")
+    manager = factories.MembershipFactory(store=store, role="manager").user
+    errors = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(f"{live_server.url}/console/login/")
+    page.get_by_label("Username").fill(manager.username)
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{live_server.url}/console/")
+
+    page.goto(f"{live_server.url}{reverse('loyalty:card_create')}")
+    page.get_by_label("Stamps for a full card").fill("10")
+    page.locator("#id_rewards-0-name").fill("Free coffee")
+    page.locator("#id_rewards-0-stamps_required").fill("5")
+    name = page.get_by_label("Name").first
+    name.click()
+    name.press_sequentially("Coffee card")
+    name.press("Enter")
+
+    page.wait_for_selector("text=Card “Coffee card” saved.")
+    assert page.url == f"{live_server.url}{reverse('loyalty:card_list')}"
+    card = LoyaltyCard.objects.get(store=store)
+    assert (card.name, card.stamps_required) == ("Coffee card", 10)
+    # The reward typed, and no row added by "Add a reward".
+    assert list(card.rewards.values_list("name", "stamps_required")) == [("Free coffee", 5)]
     assert not errors, errors
 
 

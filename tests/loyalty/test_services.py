@@ -7,10 +7,13 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
 
-from loyalty.models import CustomerCard, StampEntry
+from loyalty.models import CustomerCard, LoyaltyCard, StampEntry
 from loyalty.selectors import available_rewards, ledger_balance
 from loyalty.services import (
+    DAILY_LIMIT_MESSAGE,
     card_enrol,
+    card_enrol_check,
+    card_save,
     enrolment_adjust,
     enrolment_expire,
     reward_redeem,
@@ -95,6 +98,7 @@ def test_stamp_count_must_be_1_to_100(enrolment, count):
     assert enrolment.stamps_count == 2
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_daily_limit_refuses_stamps_beyond_it(customer, store):
     card = factories.LoyaltyCardFactory(store=store, max_stamps_per_day=3)
     enrolment = card_enrol(customer=customer, card=card)
@@ -113,6 +117,7 @@ def test_daily_limit_refuses_stamps_beyond_it(customer, store):
     assert enrolment.stamps_count == 6
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_expired_enrolment_refuses_stamps_and_redemptions(customer, store):
     card = factories.LoyaltyCardFactory(store=store, expiry_days=10, initial_stamps=5)
     reward = factories.RewardFactory(card=card, stamps_required=5)
@@ -184,6 +189,7 @@ def test_adjust_either_way_but_never_below_zero(enrolment):
     assert kinds(enrolment) == [("welcome", 2, 2), ("adjust", -2, 0), ("adjust", 4, 4)]
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_expire_writes_off_the_balance_once(customer, store):
     card = factories.LoyaltyCardFactory(store=store, expiry_days=1, initial_stamps=3)
     enrolment = card_enrol(
@@ -264,6 +270,7 @@ def test_fifty_concurrent_stamps_lose_nothing(store):
     assert balances == list(range(1, 51))  # every entry saw the balance before it
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_ending_the_programme_expires_existing_enrolments(enrolment, card):
     card.expires_at = timezone.now() - timedelta(minutes=1)
     card.save()
@@ -286,3 +293,25 @@ def test_create_enrolled_is_all_or_nothing(store, other_store):
     with pytest.raises(ValidationError, match="another store"):
         customer_create_enrolled(store=store, card=foreign, first_name="Bo", email="bo@example.com")
     assert not Customer.objects.filter(email="bo@example.com").exists()
+
+
+def test_card_save_checks_the_card_rules_beside_their_fields(store):
+    card = LoyaltyCard(store=store, name="Tea card", stamps_required=8, initial_stamps=8)
+    card.max_stamps_per_day = 0
+    with pytest.raises(ValidationError) as refused:
+        card_save(card=card)
+    assert refused.value.message_dict == {
+        "initial_stamps": ["Welcome stamps must be fewer than the stamps required: 0 to 7."],
+        "max_stamps_per_day": [DAILY_LIMIT_MESSAGE],
+    }
+    assert not LoyaltyCard.objects.exists()
+
+
+def test_the_enrolment_check_names_what_card_enrol_refuses(customer, card):
+    card_enrol_check(customer=customer, card=card)  # nothing to refuse
+    card_enrol(customer=customer, card=card)
+    with pytest.raises(ValidationError) as refused:
+        card_enrol_check(customer=customer, card=card)
+    assert refused.value.message_dict == {
+        "card_id": ["The customer is already enrolled in this card."]
+    }

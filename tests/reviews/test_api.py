@@ -14,11 +14,10 @@ from django.utils import timezone
 from PIL import Image
 from rest_framework.test import APIClient
 
-from customers.tokens import customer_token_issue
 from reviews import services
 from reviews.models import Review, ReviewMedia, ReviewVote
-from stores.services import api_key_create
 from tests import factories
+from tests.helpers import assert_error, client_of
 from tests.reviews.test_services import (
     GPS,
     jpeg_with_gps,
@@ -51,38 +50,9 @@ def someone(store, **kwargs):
 
 
 @pytest.fixture
-def key(store):
-    return api_key_create(store=store, kind="publishable")
-
-
-@pytest.fixture
-def api(key):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key.raw}")
-    return client
-
-
-def client_of(key, customer=None) -> APIClient:
-    client = APIClient()
-    headers = {"HTTP_AUTHORIZATION": f"Bearer {key.raw}"}
-    if customer is not None:
-        headers["HTTP_CUSTOMER_TOKEN"] = customer_token_issue(customer=customer)
-    client.credentials(**headers)
-    return client
-
-
-@pytest.fixture
 def shopper(key, customer):
     """The `customer` fixture (Ada, registered) logged in."""
     return client_of(key, customer)
-
-
-def assert_error(response, status, field=None):
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert isinstance(body["errors"], list) and body["errors"] and all(body["errors"])
-    if field:
-        assert field in body["fields"], body
 
 
 @pytest.fixture

@@ -192,6 +192,7 @@ def test_empty_states(manager_client, store):
     assert "No review matches these filters." in page.content.decode()
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_filters(manager_client, store, product):
     other_product = factories.ProductFactory(store=store)
     now = timezone.now()

@@ -446,3 +446,11 @@ def test_deleting_a_review_removes_its_files_once_committed(
 
     assert not Review.objects.exists() and not ReviewMedia.objects.exists()
     assert not any(default_storage.exists(name) for name in names)
+
+
+def test_a_customer_deletes_only_their_own_review(store, customer):
+    review = post(store, customer)
+    with pytest.raises(services.ReviewNotAllowed):
+        services.review_delete(review=review, actor_customer=someone(store))
+    assert Review.objects.filter(pk=review.pk).exists()
+    assert not customer.events.filter(type="review_deleted").exists()
