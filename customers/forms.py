@@ -1,6 +1,6 @@
 """Console forms: they parse what staff type; the rules live in customers.services.
 
-A form's clean() runs the service's own checks (customer_contact_clean, address_data_clean)
+A form's clean() runs the service's own checks (customer_data_clean, address_data_clean)
 so errors appear on their fields; the view then calls the service, whose ValidationError (a
 race, a photo Pillow refuses) is put back on the form with `add_service_errors`.
 """
@@ -13,8 +13,15 @@ from django import forms
 from django.core.exceptions import ValidationError
 
 from customers.models import Address, Customer, Tag
-from customers.services import ADDRESS_FIELDS, address_data_clean, customer_contact_clean
+from customers.services import (
+    ADDRESS_FIELDS,
+    NAME_MAX_LENGTH,
+    address_data_clean,
+    customer_data_clean,
+    metadata_clean,
+)
 from stores.forms import ListFilterForm, add_service_errors
+from stores.standards import choices_with, country_choices
 
 SORTS = {
     "name": ("first_name", "last_name", "id"),
@@ -59,6 +66,59 @@ class CustomerFilterForm(ListFilterForm):
         self.fields["tag"].queryset = Tag.objects.filter(store=store).order_by("name")
 
 
+class MetadataRowsInput(forms.Widget):
+    """The metadata card's key and value inputs (`meta_key`, `meta_value`, one pair a row),
+    which customer_form.html draws itself, each row with its own errors."""
+
+    def value_from_datadict(self, data, files, name):
+        getlist = getattr(data, "getlist", lambda key: data.get(key) or [])
+        return list(zip(getlist("meta_key"), getlist("meta_value"), strict=False))
+
+    def value_omitted_from_data(self, data, files, name):
+        return False
+
+
+class MetadataField(forms.Field):
+    """Key/value rows read into a dict. Each problem is an error with the row's index in its
+    params, so the template shows it beside that row."""
+
+    widget = MetadataRowsInput
+
+    def __init__(self, **kwargs):
+        super().__init__(required=False, **kwargs)
+
+    def to_python(self, value) -> dict:
+        metadata, errors = {}, []
+        for row, (key, text) in enumerate(value or ()):
+            key = key.strip()
+            if not key and not text.strip():
+                continue
+            if not key:
+                errors.append(
+                    ValidationError(
+                        "Every metadata value needs a key.", code="key_missing", params={"row": row}
+                    )
+                )
+            elif key in metadata:
+                errors.append(
+                    ValidationError(
+                        "The metadata key “%(key)s” appears twice.",
+                        code="key_twice",
+                        params={"row": row, "key": key},
+                    )
+                )
+            metadata[key] = text
+        # The rules on keys and values are the service's; its errors name their key, which
+        # places them on their row. Rows refused above are not checked twice.
+        try:
+            metadata_clean({key: text for key, text in metadata.items() if key})
+        except ValidationError as exc:
+            errors += exc.error_dict["metadata"]
+        if errors:
+            raise ValidationError(errors)
+        return metadata
+
+
 class TagsField(forms.CharField):
     """Tags typed as "vip, newsletter"."""
 
@@ -67,9 +127,15 @@ class TagsField(forms.CharField):
         return [tag.strip()[:64] for tag in value.split(",") if tag.strip()]
 
 
+SERVICE_CHECKED = ("first_name", "last_name", "birthday", "metadata")
+
+
 class CustomerForm(forms.Form):
-    first_name = forms.CharField(max_length=100)
-    last_name = forms.CharField(max_length=100, required=False)
+    # The length is the service's rule (its message, not a second one); the browser stops there.
+    first_name = forms.CharField(widget=forms.TextInput(attrs={"maxlength": NAME_MAX_LENGTH}))
+    last_name = forms.CharField(
+        required=False, widget=forms.TextInput(attrs={"maxlength": NAME_MAX_LENGTH})
+    )
     email = forms.EmailField(required=False, max_length=254)
     phone = forms.CharField(
         required=False,
@@ -88,6 +154,7 @@ class CustomerForm(forms.Form):
         help_text="Separate tags with commas.",
         widget=forms.TextInput(attrs={"list": "tag-options", "autocomplete": "off"}),
     )
+    metadata = MetadataField()  # not in the crispy layout: the metadata card draws its rows
 
     def __init__(self, *args, store, customer: Customer | None = None, **kwargs):
         self.store = store
@@ -103,7 +170,6 @@ class CustomerForm(forms.Form):
                 "tags": ", ".join(tag.name for tag in customer.tags.all()),
             }
         super().__init__(*args, **kwargs)
-        self.metadata_rows = self._metadata_rows()
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
@@ -116,37 +182,53 @@ class CustomerForm(forms.Form):
             "photo",
         )
 
-    def _metadata_rows(self) -> list[tuple[str, str]]:
+    @property
+    def metadata_rows(self) -> list[dict]:
+        """The rows to draw: key, value and the errors about that row."""
+        return self._metadata_layout()[0]
+
+    @property
+    def metadata_errors(self) -> list[str]:
+        """Errors about the metadata as a whole, shown once at the top of its card."""
+        return self._metadata_layout()[1]
+
+    def _metadata_layout(self) -> tuple[list[dict], list[str]]:
+        # The form's errors name their row; a service's name their key (params["key"]).
         if self.is_bound:
-            keys = self.data.getlist("meta_key")
-            values = self.data.getlist("meta_value")
-            return list(zip(keys, values, strict=False))
-        if self.customer is not None:
-            return [(key, _as_text(value)) for key, value in self.customer.metadata.items()]
-        return []
+            pairs = self["metadata"].data
+        elif self.customer is not None:
+            pairs = [(key, _as_text(value)) for key, value in self.customer.metadata.items()]
+        else:
+            pairs = []
+        rows = [
+            {"key": key, "value": value, "errors": [], "bad_key": False, "bad_value": False}
+            for key, value in pairs
+        ]
+        loose = []
+        errors = self.errors.get("metadata") if self.is_bound else None
+        for error in errors.as_data() if errors else ():
+            params = error.params or {}
+            row = params.get("row")
+            if row is None and "key" in params:
+                keys = [r["key"].strip() for r in rows]
+                row = keys.index(params["key"]) if params["key"] in keys else None
+            if row is not None and row < len(rows):
+                rows[row]["errors"] += error.messages
+                # The input the error is about: the value ("value_too_long"), else the key.
+                part = "bad_value" if (error.code or "").startswith("value") else "bad_key"
+                rows[row][part] = True
+            else:
+                loose += error.messages
+        return rows, loose
 
     def clean(self):
         cleaned = super().clean()
-        metadata = {}
-        for key, value in self.metadata_rows:
-            key = key.strip()
-            if not key and not value.strip():
-                continue
-            if not key:
-                self.add_error(None, "Every metadata value needs a key.")
-            elif key in metadata:
-                self.add_error(None, f"The metadata key “{key}” appears twice.")
-            elif len(key) > 64:
-                self.add_error(None, "Metadata keys have at most 64 characters.")
-            metadata[key] = value
-        cleaned["metadata"] = metadata
-        contact = {field: cleaned.get(field, "") for field in ("email", "phone")}
+        # The service's rules (names, email and phone, birthday, metadata) on what parsed, so
+        # that its errors show with the form's own.
+        data = {field: cleaned[field] for field in SERVICE_CHECKED if field in cleaned}
+        data.update({field: cleaned.get(field, "") for field in ("email", "phone")})
         try:
-            cleaned.update(
-                customer_contact_clean(
-                    self.store, contact, exclude_pk=self.customer.pk if self.customer else None
-                )
-            )
+            cleaned.update(customer_data_clean(self.store, data, customer=self.customer))
         except ValidationError as exc:
             add_service_errors(self, exc)
         return cleaned
@@ -199,10 +281,20 @@ class AddressForm(forms.ModelForm):
         labels = {"street1": "Street address", "street2": "Apartment, suite, etc."}
         widgets = {"instructions": forms.Textarea(attrs={"rows": 2})}
 
+    # The service's "location" error is about this pair of fields.
+    service_error_fields = {"location": ("latitude", "longitude")}
+
     def __init__(self, *args, customer: Customer, **kwargs):
         super().__init__(*args, **kwargs)
         self.customer = customer
-        self.fields["country"].widget.attrs.update({"maxlength": 2, "placeholder": "US"})
+        # A select of the ISO 3166-1 list; the field stays text, address_data_clean checks it.
+        # A new address starts in the store's country.
+        if not self.instance.pk:
+            self.initial.setdefault("country", customer.store.phone_region)
+        self.fields["country"].help_text = ""
+        self.fields["country"].widget = forms.Select(
+            choices=[("", "—"), *choices_with(country_choices(), self["country"].value() or "")]
+        )
         self.fields["phone"].widget.attrs.update({"type": "tel"})
         self.helper = FormHelper()
         self.helper.form_tag = False

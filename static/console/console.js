@@ -21,3 +21,42 @@ document.addEventListener("click", (event) => {
     remove.closest(".kv-row").remove();
   }
 });
+
+document.addEventListener("click", async (event) => {
+  // <button data-copy="ID" data-copy-status="ID"> copies the text of element #ID and says so.
+  const button = event.target.closest("[data-copy]");
+  if (!button) return;
+  const source = document.getElementById(button.dataset.copy);
+  const status = document.getElementById(button.dataset.copyStatus);
+  const say = (text) => { if (status) status.textContent = text; };
+  const text = source.textContent.trim();
+  say("");
+  try {
+    await navigator.clipboard.writeText(text);
+    say("Copied");
+  } catch {
+    // No clipboard (plain http, or permission refused): select the key for Ctrl+C.
+    const range = document.createRange();
+    range.selectNodeContents(source);
+    const selection = window.getSelection();
+    selection.removeAllRanges();
+    selection.addRange(range);
+    say("Selected: press Ctrl+C (⌘C on a Mac) to copy");
+  }
+});
+
+document.addEventListener("htmx:validation:halted", (event) => {
+  // A list filter the browser will not send (a half-typed date is "bad input"): say so where
+  // the server's own filter errors go, instead of leaving the list silently unfiltered by it.
+  // The next request that goes through replaces this with the server's answer.
+  const box = event.target.querySelector("#filter-errors");
+  if (!box) return;
+  const line = document.createElement("div");
+  line.className = "mt-2";
+  const icon = document.createElement("i");
+  icon.className = "bi bi-exclamation-triangle";
+  icon.setAttribute("aria-hidden", "true");
+  const texts = event.detail.errors.map(({ elt }) => elt.dataset.invalidMessage || elt.validationMessage);
+  line.append(icon, " " + texts.join(" "));
+  box.replaceChildren(line);
+});

@@ -1,4 +1,5 @@
 import pytest
+from django.db import connection
 
 from customers.models import Customer, ExternalReference
 from customers.selectors import customer_list
@@ -95,3 +96,44 @@ def test_short_words_and_quotes_still_search(store, people):
     assert names(store, "ad") == ["Ada Lovelace"]
     assert names(store, 'ada"') == []
     assert names(store, "lo'v") == []
+
+
+def test_search_finds_a_customer_by_the_public_id_on_their_page(store, other_store, people):
+    ada, _ = people
+    assert names(store, ada.public_id) == ["Ada Lovelace"]
+    assert names(store, f"  {ada.public_id} ") == ["Ada Lovelace"]
+    assert names(store, ada.public_id.upper()) == []  # public ids are case-sensitive
+    assert customer_list(store=other_store, query=ada.public_id).count() == 0
+
+
+def test_a_public_id_is_found_through_its_unique_index(store, people):
+    ada, _ = people
+    Customer.objects.bulk_create(factories.CustomerFactory.build_batch(300, store=store))
+    with connection.cursor() as cursor:  # statistics, as a real table has them
+        cursor.execute("ANALYZE" if connection.vendor == "sqlite" else "ANALYZE customers_customer")
+    plan = customer_list(store=store, query=ada.public_id).explain()
+    if connection.vendor == "sqlite":
+        assert "USING INDEX sqlite_autoindex_customers_customer" in plan, plan
+    else:
+        assert "Index Cond: ((public_id)::text = " in plan and "Seq Scan" not in plan, plan
+
+
+@pytest.mark.parametrize("typed", ["ab12-cd34", "AB12 CD34", "ab12cd34", " AB-12-CD-34 "])
+def test_search_finds_a_card_code_typed_with_spaces_or_dashes(store, other_store, people, typed):
+    ada, grace = people
+    factories.CustomerCardFactory(customer=ada, code="AB12CD34")
+    factories.CustomerCardFactory(customer=grace, code="900100000042")
+    stranger = factories.CustomerFactory(store=other_store)
+    factories.CustomerCardFactory(customer=stranger, code="AB12CD35")
+    assert names(store, typed) == ["Ada Lovelace"]
+    assert names(store, "9001 0000 0042") == ["Grace Hopper"]
+    assert names(store, "9001-0000-0042") == ["Grace Hopper"]
+    assert customer_list(store=other_store, query=typed).count() == 0
+
+
+def test_search_by_id_or_code_is_one_query(store, people, django_assert_num_queries):
+    ada, grace = people
+    factories.CustomerCardFactory(customer=grace, code="AB12CD34")
+    for query in (ada.public_id, "ab12-cd34", "AB12 CD34", "ada love", "4155550123"):
+        with django_assert_num_queries(1):
+            assert len(list(customer_list(store=store, query=query))) == 1, query
