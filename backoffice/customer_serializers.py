@@ -1,6 +1,6 @@
 """The management API's customer shapes (Leal-compatible; integer ids).
 
-Read: `ManagementCustomerSerializer`, the API.md "Management customer". Rows come from
+Read: `ManagementCustomerSerializer`, docs/api.md's "Management customer". Rows come from
 backoffice.customers.customer_queryset (tags, references and cards with their card and
 rewards prefetched), so a page of any size costs the same few queries.
 Write: `ManagementCustomerWriteSerializer` is the object inside `{"customer": {...}}`.
@@ -83,11 +83,13 @@ class ManagementCustomerSerializer(serializers.ModelSerializer):
 
 class ManagementCustomerWriteSerializer(serializers.Serializer):
     """The fields of `{"customer": {...}}`. On create `first_name` and an email or a phone are
-    required; on update only the fields sent change. Unknown fields are ignored."""
+    required; on update only the fields sent change. Unknown fields are ignored. Parsing only:
+    customers.services decides (names up to 100 characters, a birthday from 1900 to today,
+    the metadata rules)."""
 
-    first_name = serializers.CharField(max_length=100)
+    first_name = serializers.CharField(help_text="Up to 100 characters.")
     last_name = serializers.CharField(
-        max_length=100, required=False, allow_blank=True, allow_null=True
+        required=False, allow_blank=True, allow_null=True, help_text="Up to 100 characters."
     )
     email = serializers.CharField(
         max_length=254,

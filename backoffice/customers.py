@@ -9,7 +9,6 @@ loyalty.services decide. Paths are relative to /api/v1/accounts/{account_id}/
 from math import ceil
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import status
@@ -26,7 +25,7 @@ from customers.api.management import (
 )
 from customers.models import Customer
 from customers.selectors import customer_list_filtered, customer_page
-from customers.services import customer_delete, customer_update, external_references_upsert
+from customers.services import customer_delete, customer_update
 from loyalty.models import CustomerCard, LoyaltyCard
 from loyalty.services import customer_upsert_by_reference
 from loyalty.wallet import card_links_send
@@ -194,11 +193,14 @@ class CustomerDetailView(ManagementCustomerView):
             data=unwrap(request.data, "customer"), partial=True
         )
         fields = dict(valid(serializer))
-        references = fields.pop("external_references", None)
-        with transaction.atomic():
-            customer = customer_update(customer=customer, data=fields, merge_metadata=True)
-            if references:
-                external_references_upsert(customer=customer, references=references)
+        references = fields.pop("external_references", None) or ()
+        customer = customer_update(
+            customer=customer,
+            data=fields,
+            external_references=references,
+            merge_metadata=True,
+            actor_api_key=self.api_key,
+        )
         return self.customer_answer(customer)
 
     @extend_schema(
@@ -221,5 +223,5 @@ class CustomerDetailView(ManagementCustomerView):
     def delete(self, request, account_id, customer_id):
         """Delete the customer with their addresses, cards and reviews. Their orders stay,
         with the name, contact and address they were placed with."""
-        customer_delete(customer=self.get_customer(customer_id))
+        customer_delete(customer=self.get_customer(customer_id), actor_api_key=self.api_key)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -16,6 +16,7 @@ from loyalty.models import CustomerCard
 from loyalty.services import card_enrol
 from orders.models import Order
 from stores.admin import LatestRowsFormSet, ReadOnlyAdminMixin
+from stores.money import money_format
 
 
 class EnrolmentInlineForm(forms.ModelForm):
@@ -70,10 +71,14 @@ class CustomerCardInline(admin.TabularInline):
 class CustomerOrderInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = Order
     formset = LatestRowsFormSet
-    fields = ["number", "status", "total", "currency", "created_at"]
+    fields = ["number", "status", "total_shown", "created_at"]
     readonly_fields = fields
     show_change_link = True
     verbose_name_plural = f"latest {LatestRowsFormSet.limit} orders"
+
+    @admin.display(description="Total")
+    def total_shown(self, order):
+        return money_format(order.total, order.currency)
 
 
 admin.site.unregister(Customer)

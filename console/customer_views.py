@@ -5,7 +5,6 @@ every read of a list goes through a selector, and every view checks the store an
 """
 
 import csv
-from datetime import datetime, time
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
@@ -26,7 +25,7 @@ from customers.forms import (
     CustomerForm,
     add_service_errors,
 )
-from customers.models import Address, Customer, CustomerEvent, Tag
+from customers.models import Address, Customer, Tag
 from customers.services import (
     address_create,
     address_delete,
@@ -42,7 +41,6 @@ from reviews.models import Review
 from stores.access import console_view
 from stores.paging import paginate
 
-TIMELINE_LENGTH = 30
 RECENT_ORDERS = 10
 
 
@@ -57,30 +55,8 @@ def _filtered_customers(request):
     store = request.access.store
     form = CustomerFilterForm(request.GET or None, store=store)
     filters = form.filters() if request.GET else {}
-    queryset = selectors.customer_list(store=store, query=filters.get("q", ""))
-    if "status" in filters:
-        queryset = queryset.filter(status=filters["status"])
-    if filters.get("kind") == "guest":
-        queryset = queryset.filter(is_guest=True)
-    elif filters.get("kind") == "registered":
-        queryset = queryset.filter(is_guest=False)
-    if "tag" in filters:
-        queryset = queryset.filter(tags=filters["tag"])
-    if filters.get("orders") == "yes":
-        queryset = queryset.filter(total_orders_count__gt=0)
-    elif filters.get("orders") == "no":
-        queryset = queryset.filter(total_orders_count=0)
-    tz = store.tzinfo
-    if "created_from" in filters:
-        queryset = queryset.filter(
-            created_at__gte=datetime.combine(filters["created_from"], time.min, tzinfo=tz)
-        )
-    if "created_to" in filters:
-        queryset = queryset.filter(
-            created_at__lte=datetime.combine(filters["created_to"], time.max, tzinfo=tz)
-        )
-    sort = filters.get("sort") or "-created"
-    return form, queryset, sort
+    queryset = selectors.customer_list_for_console(store=store, filters=filters)
+    return form, queryset, filters.get("sort") or "-created"
 
 
 @console_view("view_customers")
@@ -131,7 +107,11 @@ def customer_export(request):
     rows = queryset.order_by(*SORTS[sort]).prefetch_related("tags").iterator(chunk_size=2000)
     writer = csv.writer(_Echo())
 
+    store_zone = request.access.store.tzinfo  # the rows stream after the view has returned
+
     def lines():
+        # A byte order mark first: without it Excel reads UTF-8 as a legacy code page (Zoë → ZoÃ«).
+        yield "\ufeff"
         yield writer.writerow(CSV_HEADER)
         for c in rows:
             yield writer.writerow(
@@ -146,7 +126,7 @@ def customer_export(request):
                     c.total_orders_count,
                     _csv_safe(", ".join(tag.name for tag in c.tags.all())),
                     c.birthday.isoformat() if c.birthday else "",
-                    timezone.localtime(c.created_at, request.access.store.tzinfo).isoformat(),
+                    timezone.localtime(c.created_at, store_zone).isoformat(),
                 ]
             )
 
@@ -161,14 +141,20 @@ def customer_detail(request, pk):
     customer = _customer(request, pk)
     store = request.access.store
     orders = Order.objects.filter(customer=customer)
-    order_totals = orders.aggregate(count=Count("pk"), spent=Sum("total"))
+    # One query, a row per currency: amounts of two currencies are never added up.
+    spent = list(
+        orders.order_by()
+        .values("currency")
+        .annotate(count=Count("pk"), total=Sum("total"))
+        .order_by("-total", "currency")
+    )
     context = {
         "customer": customer,
         "tags": list(customer.tags.all()),
         "addresses": list(customer.addresses.all()),
         "orders": list(orders.order_by("-created_at", "-id")[:RECENT_ORDERS]),
-        "order_count": order_totals["count"],
-        "order_spent": order_totals["spent"] or 0,
+        "order_count": sum(row["count"] for row in spent),
+        "order_spent": spent,  # [{"currency", "count", "total"}], the largest first
         "enrolments": list(enrolment_list(customer=customer)),
         "enrolable_cards": list(enrolable_cards(store=store, customer=customer)),
         "reviews": list(
@@ -176,11 +162,7 @@ def customer_detail(request, pk):
             .select_related("product")
             .order_by("-created_at")[:10]
         ),
-        "events": list(
-            CustomerEvent.objects.filter(customer=customer)
-            .select_related("actor_user")
-            .order_by("-created_at", "-id")[:TIMELINE_LENGTH]
-        ),
+        "events": selectors.customer_timeline(customer=customer),
     }
     return render(request, "customers/customer_detail.html", context)
 

@@ -25,6 +25,7 @@ from customers.models import (
     Tag,
     VerificationCode,
 )
+from customers.phones import format_phone_display
 from customers.selectors import customer_search
 from customers.services import (
     ADDRESS_FIELDS,
@@ -33,15 +34,19 @@ from customers.services import (
     address_data_clean,
     address_delete,
     address_update,
-    customer_contact_clean,
     customer_create,
+    customer_data_clean,
     customer_delete,
     customer_update,
 )
 from stores.admin import ReadOnlyAdminMixin, adopt_saved
 from stores.forms import add_service_errors
+from stores.standards import choices_with, country_choices
 
 # --- Forms: the service's checks, run while the form can still show them --------------------
+
+
+CHECKED_FIELDS = ("first_name", "last_name", "birthday", "metadata")
 
 
 class CustomerAdminForm(forms.ModelForm):
@@ -65,10 +70,13 @@ class CustomerAdminForm(forms.ModelForm):
         store = cleaned.get("store") if "store" in self.fields else self.instance.store
         if store is None:
             return cleaned
-        contact = {field: cleaned[field] for field in ("email", "phone") if field in cleaned}
+        # The service's rules on what is saved: names, contact (a lower-case email and an E.164
+        # phone, free in the store), birthday and metadata (a stored value is not judged again).
+        checked = [f for f in CHECKED_FIELDS if not self.instance.pk or f in self.changed_data]
+        data = {field: cleaned[field] for field in (*checked, "email", "phone") if field in cleaned}
+        customer = self.instance if self.instance.pk else None
         try:
-            # Lower-cases the email, makes the phone E.164 and checks both are free in the store.
-            cleaned.update(customer_contact_clean(store, contact, exclude_pk=self.instance.pk))
+            cleaned.update(customer_data_clean(store, data, customer=customer))
         except ValidationError as exc:
             add_service_errors(self, exc)
         if (
@@ -103,6 +111,14 @@ class AddressAdminForm(forms.ModelForm):
     class Meta:
         model = Address
         fields = ["customer", *ADDRESS_FIELDS]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "country" in self.fields:  # a select of ISO 3166-1; address_data_clean checks it
+            current = self["country"].value() or ""
+            self.fields["country"].widget = forms.Select(
+                choices=[("", "—"), *choices_with(country_choices(), current)]
+            )
 
     def clean(self):
         cleaned = super().clean()
@@ -149,7 +165,7 @@ class CustomerAdmin(admin.ModelAdmin):
     list_display = [
         "display_name",
         "email",
-        "phone",
+        "phone_display",
         "status",
         "is_guest",
         "total_orders_count",
@@ -221,6 +237,11 @@ class CustomerAdmin(admin.ModelAdmin):
     @admin.display(description="Name", ordering="first_name")
     def display_name(self, customer):
         return customer.name
+
+    @admin.display(description="Phone", ordering="phone")
+    def phone_display(self, customer):
+        # As the customer's store reads it; the change form keeps E.164.
+        return format_phone_display(customer.phone, customer.store.phone_region)
 
     @admin.display(description="Tags")
     def tag_names(self, customer):

@@ -61,14 +61,25 @@ def verification_code_check(*, store, identity: str, purpose: str, code: str) ->
     A wrong code counts one try; the fifth wrong try kills the code. Using it and counting are
     single conditional UPDATEs, so two requests cannot both use one code.
     """
-    now = timezone.now()
+    record = verification_code_match(store=store, identity=identity, purpose=purpose, code=code)
+    verification_code_spend(record=record)
+    return record
+
+
+def verification_code_match(*, store, identity: str, purpose: str, code: str) -> VerificationCode:
+    """The live code sent to `identity` for `purpose`, if `code` is it, not used up yet; a
+    wrong code counts one try (the fifth kills the code) and raises ValidationError({"code"}).
+
+    Call it before the transaction that spends the code (verification_code_spend) with what
+    the code unlocks: a wrong try stays counted, and a refused action gives the code back.
+    """
     record = (
         VerificationCode.objects.filter(
             store=store,
             identity=identity,
             purpose=purpose,
             used_at__isnull=True,
-            expires_at__gt=now,
+            expires_at__gt=timezone.now(),
         )
         .order_by("-created_at", "-id")
         .first()
@@ -83,9 +94,17 @@ def verification_code_check(*, store, identity: str, purpose: str, code: str) ->
             pk=record.pk, attempts__lt=VerificationCode.MAX_ATTEMPTS
         ).update(attempts=F("attempts") + 1)
         raise ValidationError({"code": [WRONG_CODE]})
+    return record
+
+
+def verification_code_spend(*, record: VerificationCode) -> None:
+    """Use up a code verification_code_match accepted, or raise ValidationError({"code"}) when
+    another request used it first (a single conditional UPDATE)."""
     used = VerificationCode.objects.filter(
-        pk=record.pk, used_at__isnull=True, attempts__lt=VerificationCode.MAX_ATTEMPTS
-    ).update(used_at=now)
+        pk=record.pk,
+        used_at__isnull=True,
+        attempts__lt=VerificationCode.MAX_ATTEMPTS,
+        expires_at__gt=timezone.now(),
+    ).update(used_at=timezone.now())
     if used != 1:
         raise ValidationError({"code": [WRONG_CODE]})
-    return record

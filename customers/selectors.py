@@ -1,6 +1,7 @@
 """Reads shared by the console, both APIs and the admin."""
 
-from datetime import timedelta
+import re
+from datetime import datetime, time, timedelta
 
 from django.db import connection, models
 from django.db.models import BooleanField, F, Func, Q, QuerySet, Subquery, TextField, Value
@@ -8,11 +9,16 @@ from django.db.models.expressions import RawSQL
 from django.db.models.functions import Concat
 from django.db.models.lookups import Contains
 
-from customers.models import Customer, ExternalReference, Tag
+from customers.models import Customer, CustomerEvent, ExternalReference, Tag
 from customers.phones import phone_digits
 
 MIN_PHONE_DIGITS = 4
 NAME_COLUMNS = ("first_name", "last_name", "email")
+# The public id shown on a customer's page (stores.identifiers.new_public_id).
+PUBLIC_ID = re.compile(r"customer_[A-Za-z0-9]{1,31}")
+# What people type between the groups of a card code: "AB12 CD34", "9001-0000-0042".
+CODE_SEPARATORS = re.compile(r"[\s\-\u2010-\u2015]+")
+MAX_CODE_LENGTH = 32  # CustomerCard.code
 
 
 def _enrolment_model():
@@ -58,11 +64,21 @@ class _AnyOf(Func):
     output_field = BooleanField()
 
 
+def _code_forms(term: str) -> list[str]:
+    """The card codes `term` may be: as typed, and without the spaces or dashes people put
+    between groups, in capitals and in small letters (codes are issued as digits; codes set
+    by hand or imported may have letters)."""
+    compact = CODE_SEPARATORS.sub("", term)
+    forms = [term, compact, compact.upper(), compact.lower()]
+    return [code for code in dict.fromkeys(forms) if code and len(code) <= MAX_CODE_LENGTH]
+
+
 def _exact_ids(term: str, store=None) -> Q:
     """Customers whose external id or loyalty card code is `term`: the few ids are looked up
-    once, through the indexes on UPPER(external_id) (0004) and on the card code."""
+    once, through the indexes on UPPER(external_id) (0004) and on the card code (an IN of the
+    few forms of the code, each an equality on the unique (store, code) index)."""
     references = ExternalReference.objects.filter(external_id__iexact=term)
-    cards = _enrolment_model().objects.filter(code=term)
+    cards = _enrolment_model().objects.filter(code__in=_code_forms(term))
     if store is not None:  # the card code's unique index starts with the store
         references, cards = references.filter(store=store), cards.filter(store=store)
     references = references.order_by().values("customer_id")
@@ -102,24 +118,33 @@ def _word_condition(word: str, store=None) -> Q:
 def customer_search(queryset: QuerySet[Customer], query: str, *, store=None) -> QuerySet[Customer]:
     """Narrow `queryset` to customers matching every word of `query`.
 
-    Something that is mostly digits is a phone however it is typed ("+1 (415) 555-0123",
-    "4155550123", its last 4+ digits), a card code or an external id, or part of an email.
-    Otherwise every word must match somewhere ("ada love" finds Ada Lovelace). Pass the
-    `store` the queryset is limited to, and the lookups inside are limited to it too (faster
-    with many stores; the same answer).
+    A public id (`customer_…`, as on the customer's page) is that customer alone, found
+    through its unique index. Something that is mostly digits is a phone however it is typed
+    ("+1 (415) 555-0123", "4155550123", its last 4+ digits), a card code or an external id, or
+    part of an email. Otherwise every word must match somewhere ("ada love" finds Ada
+    Lovelace), or the whole query is a card code typed in groups ("AB12 CD34"). A card code
+    may be typed with spaces or dashes and in any case. Pass the `store` the queryset is
+    limited to, and the lookups inside are limited to it too (faster with many stores; the
+    same answer). Always one query.
     """
     query = (query or "").strip()
     if not query:
         return queryset
+    if PUBLIC_ID.fullmatch(query):
+        return queryset.filter(public_id=query)
     if _looks_like_a_number(query):
         return queryset.filter(
             _text_match(phone_digits(query), columns=("phone",))
             | _text_match(query, columns=("email",))
             | _exact_ids(query, store)
         )
-    for word in query.split()[:6]:
-        queryset = queryset.filter(_word_condition(word, store))
-    return queryset
+    words = query.split()[:6]
+    condition = Q()
+    for word in words:
+        condition &= _word_condition(word, store)
+    if len(words) > 1:
+        condition |= _exact_ids(query, store)
+    return queryset.filter(condition)
 
 
 def customer_list(*, store, query: str = "") -> QuerySet[Customer]:
@@ -176,6 +201,34 @@ def customer_list_filtered(
     if created_before is not None:
         customers = customers.filter(created_at__lt=created_before)
     return customers.order_by(*CUSTOMER_SORTS[sort])
+
+
+def customer_list_for_console(*, store, filters: dict) -> QuerySet[Customer]:
+    """The console's list: the store's customers narrowed by `filters` as CustomerFilterForm
+    .filters() gives them: "q" (customer_search), "status", "kind" ("guest" or "registered"),
+    "tag" (a Tag of the store), "orders" ("yes": has ordered, "no": never),
+    "created_from"/"created_to" (days in the store's time zone, both included; an inverted
+    range lists nothing). The caller orders it (customer_order)."""
+    tag, start, end = filters.get("tag"), filters.get("created_from"), filters.get("created_to")
+    customers = customer_list_filtered(
+        store=store,
+        search=filters.get("q", ""),
+        status=filters.get("status", ""),
+        tag=tag.name if tag else "",
+        created_after=_day_start(start, store) if start else None,
+        created_before=_day_start(end + timedelta(days=1), store) if end else None,
+    )
+    if filters.get("kind") in ("guest", "registered"):
+        customers = customers.filter(is_guest=filters["kind"] == "guest")
+    if filters.get("orders") == "yes":
+        customers = customers.filter(total_orders_count__gt=0)
+    elif filters.get("orders") == "no":
+        customers = customers.filter(total_orders_count=0)
+    return customers
+
+
+def _day_start(day, store) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=store.tzinfo)
 
 
 def customers_with_references(*, store, references) -> list[Customer]:
@@ -236,3 +289,16 @@ def customer_page(
     see customer_order."""
     ordered = customer_order(customers, CUSTOMER_SORTS[sort], count=count)
     return ordered[offset : offset + limit]
+
+
+TIMELINE_LENGTH = 30
+
+
+def customer_timeline(*, customer: Customer, limit: int = TIMELINE_LENGTH) -> list[CustomerEvent]:
+    """The customer's latest events, newest first, with their actors (one query, however
+    many events and whoever their actors)."""
+    return list(
+        CustomerEvent.objects.filter(customer=customer)
+        .select_related("actor_user", "actor_api_key")
+        .order_by("-created_at", "-id")[:limit]
+    )

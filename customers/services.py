@@ -5,9 +5,11 @@ and raises django.core.exceptions.ValidationError (with field names) for anythin
 sent wrong, including a database constraint that another request won in a race.
 """
 
+import json
 import secrets
 import string
 from collections.abc import Iterable
+from datetime import date, datetime
 
 from django.conf import settings
 from django.contrib.auth.hashers import check_password, make_password
@@ -18,8 +20,10 @@ from django.db import IntegrityError, router, transaction
 from django.db.models import FileField
 from django.db.models.deletion import Collector
 from django.utils import timezone
+from django.utils.dateparse import parse_date
 from django.utils.text import slugify
 
+from customers.codes import verification_code_match, verification_code_send, verification_code_spend
 from customers.images import reencode_image
 from customers.models import (
     SNAPSHOT_FIELDS,
@@ -28,10 +32,13 @@ from customers.models import (
     CustomerEvent,
     Device,
     ExternalReference,
+    SocialIdentity,
     Tag,
     VerificationCode,
 )
-from customers.phones import COUNTRY_CODES, normalize_phone
+from customers.phones import normalize_phone
+from customers.tokens import customer_token_issue, customer_tokens_revoke_all
+from stores.standards import COUNTRIES
 
 # Which field a violated constraint is about. SQLite names the columns of a partial unique
 # index instead of the constraint, hence the second needle. The message is the constraint's own.
@@ -68,6 +75,14 @@ CUSTOMER_FIELDS = {
 }
 # What a person may set on an address, in the order forms show it.
 ADDRESS_FIELDS = (*SNAPSHOT_FIELDS, "latitude", "longitude", "is_default")
+
+# The rules every face (console, admin, both APIs) gets from here. Names are refused past the
+# column's length, never cut.
+NAME_MAX_LENGTH = Customer._meta.get_field("first_name").max_length  # last_name's too
+BIRTHDAY_EARLIEST = date(1900, 1, 1)
+METADATA_MAX_KEYS = 50
+METADATA_KEY_MAX_LENGTH = 64
+METADATA_VALUE_MAX_LENGTH = 1000  # characters of the value written as JSON
 
 
 def validation_error_from_integrity(exc: IntegrityError) -> ValidationError:
@@ -141,8 +156,7 @@ def _clean_phone(store, phone: str | None, *, exclude_pk=None) -> str:
 
 def customer_contact_clean(store, data: dict, *, exclude_pk=None) -> dict:
     """Normalise and check the email and phone in `data` (lower-case email, E.164 phone, both
-    free in the store), collecting the errors of both. Forms call it to show these errors on
-    their fields before calling customer_create / customer_update, which call it again."""
+    free in the store), collecting the errors of both; a part of customer_data_clean."""
     errors: dict[str, list[str]] = {}
     cleaned = {}
     for field, cleaner in (("email", _clean_email), ("phone", _clean_phone)):
@@ -164,12 +178,177 @@ def _clean_password(password: str) -> str:
     return make_password(password)
 
 
-def _clean_metadata(metadata) -> dict:
+def _collect(errors: dict, clean, *args, **kwargs):
+    """`clean(*args, **kwargs)`, or None with its ValidationError added to `errors` (messages
+    keep their code and params), so that one call reports every field's errors."""
+    try:
+        return clean(*args, **kwargs)
+    except ValidationError as exc:
+        exc.update_error_dict(errors)
+        return None
+
+
+def _renamed(exc: ValidationError, names: dict[str, str]) -> ValidationError:
+    """`exc` with its fields renamed (e.g. first_name → name, for a caller that sent `name`)."""
+    if not hasattr(exc, "error_dict"):
+        return exc
+    errors: dict[str, list[ValidationError]] = {}
+    for field, field_errors in exc.error_dict.items():
+        target = errors.setdefault(names.get(field, field), [])
+        target += [e for e in field_errors if e.messages not in [t.messages for t in target]]
+    return ValidationError(errors)
+
+
+def _clean_names(data: dict) -> dict:
+    """The first and last name of `data` (those present), trimmed: a first name is required,
+    and neither may be longer than NAME_MAX_LENGTH (refused, never cut)."""
+    errors: dict[str, list[str]] = {}
+    cleaned = {}
+    for field in ("first_name", "last_name"):
+        if field not in data:
+            continue
+        value = str(data[field] or "").strip()
+        if field == "first_name" and not value:
+            errors[field] = ["Enter a first name."]
+        elif len(value) > NAME_MAX_LENGTH:
+            errors[field] = [f"Use at most {NAME_MAX_LENGTH} characters."]
+        cleaned[field] = value
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _clean_birthday(store, birthday) -> date | None:
+    """A birthday is a date from 1 January 1900 to today in the store's time zone, or None."""
+    if birthday in (None, ""):
+        return None
+    if isinstance(birthday, str):
+        try:
+            birthday = parse_date(birthday.strip())
+        except ValueError:
+            birthday = None
+    if isinstance(birthday, datetime):
+        birthday = birthday.date()
+    if not isinstance(birthday, date):
+        raise ValidationError({"birthday": ["Enter a date, like 1990-12-31."]})
+    if birthday > timezone.localdate(timezone=store.tzinfo):
+        raise ValidationError({"birthday": ["A birthday cannot be in the future."]})
+    if birthday < BIRTHDAY_EARLIEST:
+        raise ValidationError({"birthday": ["Enter a birthday from 1900 on."]})
+    return birthday
+
+
+def _shown(key: str) -> str:
+    """A metadata key as a message quotes it: control characters escaped, at most 20 long."""
+    shown = key if key.isprintable() else key.encode("unicode_escape").decode("ascii")
+    return shown if len(shown) <= 20 else f"{shown[:20]}…"
+
+
+def _metadata_key_problem(key) -> ValidationError | None:
+    if not isinstance(key, str):
+        return ValidationError("Metadata keys are text.", code="key_invalid")
+    params = {"key": key, "shown": _shown(key), "max": METADATA_KEY_MAX_LENGTH}
+    if not key.strip():
+        return ValidationError(
+            "Every metadata value needs a key.", code="key_missing", params=params
+        )
+    if len(key) > METADATA_KEY_MAX_LENGTH:
+        message = "Metadata keys have at most %(max)s characters: “%(shown)s”."
+        return ValidationError(message, code="key_too_long", params=params)
+    if key != key.strip():
+        message = "Metadata keys cannot start or end with a space: “%(shown)s”."
+        return ValidationError(message, code="key_spaces", params=params)
+    if not key.isprintable():
+        message = "Metadata keys cannot hold control characters: “%(shown)s”."
+        return ValidationError(message, code="key_control", params=params)
+    return None
+
+
+def _metadata_value_problem(key: str, value) -> ValidationError | None:
+    try:
+        size = len(json.dumps(value, ensure_ascii=False))
+    except (TypeError, ValueError):
+        size = None
+    params = {"key": key, "shown": _shown(key), "max": METADATA_VALUE_MAX_LENGTH, "size": size}
+    if size is None:
+        message = "Metadata values are text, numbers, true/false, lists or objects: “%(shown)s”."
+        return ValidationError(message, code="value_invalid", params=params)
+    if size > METADATA_VALUE_MAX_LENGTH:
+        message = (
+            "Metadata values have at most %(max)s characters (as JSON); "
+            "the one of “%(shown)s” has %(size)s."
+        )
+        return ValidationError(message, code="value_too_long", params=params)
+    return None
+
+
+def metadata_clean(metadata, *, merge_into: dict | None = None) -> dict:
+    """The metadata rules, the same whoever sends it (console rows, the admin, the shopper
+    API's `meta`, the management API's `metadata`): an object of at most METADATA_MAX_KEYS
+    keys; each key 1–64 characters, without control characters or spaces around it; each
+    value at most 1000 characters written as JSON.
+
+    With `merge_into` (the customer's metadata), `metadata` is merged into it and a key sent
+    as None is removed (whatever the key); the merged object is returned. Errors are on
+    "metadata", each naming its key in params["key"] (the console shows it beside its row).
+    """
     if metadata is None:
-        return {}
+        metadata = {}
     if not isinstance(metadata, dict):
         raise ValidationError({"metadata": ["Metadata must be an object of keys and values."]})
-    return metadata
+    removals = set() if merge_into is None else {k for k, v in metadata.items() if v is None}
+    problems = [
+        problem
+        for key, value in metadata.items()
+        if key not in removals
+        for problem in (_metadata_key_problem(key), _metadata_value_problem(str(key), value))
+        if problem is not None
+    ]
+    result = metadata
+    if merge_into is not None:
+        result = {k: v for k, v in {**merge_into, **metadata}.items() if k not in removals}
+    if len(result) > METADATA_MAX_KEYS:
+        problems.append(
+            ValidationError(
+                "Metadata has at most %(max)s keys; this would make %(count)s.",
+                code="too_many_keys",
+                params={"max": METADATA_MAX_KEYS, "count": len(result)},
+            )
+        )
+    if problems:
+        raise ValidationError({"metadata": problems})
+    return result
+
+
+def customer_data_clean(
+    store, data: dict, *, customer: Customer | None = None, merge_metadata: bool = False
+) -> dict:
+    """Check and normalise the customer fields of `data` that are present (first_name,
+    last_name, email, phone, birthday, metadata) by the rules customer_create and
+    customer_update apply, and that an email or a phone remains; every field's errors come in
+    one ValidationError. Forms call it to show them on their fields; the services call it
+    again. With `customer` (an update) their own email and phone are no conflict, and with
+    `merge_metadata` the metadata is merged into theirs."""
+    errors: dict[str, list] = {}
+    cleaned = _collect(errors, _clean_names, data) or {}
+    contact = {field: data[field] for field in ("email", "phone") if field in data}
+    exclude_pk = customer.pk if customer else None
+    cleaned.update(
+        _collect(errors, customer_contact_clean, store, contact, exclude_pk=exclude_pk) or {}
+    )
+    if "birthday" in data:
+        cleaned["birthday"] = _collect(errors, _clean_birthday, store, data["birthday"])
+    if "metadata" in data:
+        current = customer.metadata if customer is not None and merge_metadata else None
+        cleaned["metadata"] = _collect(errors, metadata_clean, data["metadata"], merge_into=current)
+    if not {"email", "phone"} & set(errors):
+        email = cleaned.get("email", customer.email if customer else "")
+        phone = cleaned.get("phone", customer.phone if customer else "")
+        if not email and not phone and not (customer is not None and customer.is_closed):
+            errors["email"] = [ValidationError("Enter an email or a phone number.")]
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
 
 
 def _random_suffix(length: int = 6) -> str:
@@ -233,7 +412,7 @@ def _upsert_external_references(customer: Customer, references) -> None:
 
 
 def external_references_upsert(
-    *, customer: Customer, references: Iterable[dict], actor_user=None
+    *, customer: Customer, references: Iterable[dict], actor_user=None, actor_api_key=None
 ) -> list[ExternalReference]:
     """Give `customer` the (source, external_id) references it does not have yet; those it has
     stay, and none is removed. A reference that belongs to another customer of the store is a
@@ -250,6 +429,7 @@ def external_references_upsert(
                     customer=customer,
                     type=CustomerEvent.Type.UPDATED,
                     actor_user=actor_user,
+                    actor_api_key=actor_api_key,
                     data={"fields": ["external_references"]},
                 )
     except IntegrityError as exc:
@@ -273,53 +453,29 @@ def customer_create(
     external_references: Iterable[dict] = (),
     actor_user=None,
     actor_customer: Customer | None = None,
+    actor_api_key=None,
 ) -> Customer:
     """Create a customer of `store`, with a slug, tags and references, and a "created" event.
 
     Email (stored lower-case) and phone (stored E.164) must be unique in the store, and one of
-    them is required.
+    them is required; names, birthday and metadata follow customer_data_clean.
     """
-    first_name = (first_name or "").strip()
-    last_name = (last_name or "").strip()
-    errors: dict[str, list[str]] = {}
-    if not first_name:
-        errors["first_name"] = ["Enter a first name."]
-    try:
-        contact = customer_contact_clean(store, {"email": email, "phone": phone})
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
-        contact = {}
-    if not errors and not contact["email"] and not contact["phone"]:
-        errors["email"] = ["Enter an email or a phone number."]
-    try:
-        metadata = _clean_metadata(metadata)
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
-    if password:
-        try:
-            password_hash = _clean_password(password)
-        except ValidationError as exc:
-            errors.update(exc.message_dict)
-    else:
-        password_hash = None
-    try:
-        photo_file = _clean_photo(photo)
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
+    errors: dict[str, list] = {}
+    fields = {"first_name": first_name, "last_name": last_name, "email": email, "phone": phone}
+    cleaned = _collect(
+        errors, customer_data_clean, store, {**fields, "birthday": birthday, "metadata": metadata}
+    )
+    password_hash = _collect(errors, _clean_password, password) if password else None
+    photo_file = _collect(errors, _clean_photo, photo)
     if errors:
         raise ValidationError(errors)
 
     customer = Customer(
         store=store,
-        first_name=first_name,
-        last_name=last_name,
-        email=contact["email"],
-        phone=contact["phone"],
-        birthday=birthday,
-        metadata=metadata,
+        **cleaned,
         is_guest=is_guest,
         password=password_hash,
-        slug=_unique_slug(store, first_name, last_name),
+        slug=_unique_slug(store, cleaned["first_name"], cleaned["last_name"]),
     )
     if photo_file:
         customer.photo.save(photo_file.name, photo_file, save=False)
@@ -334,6 +490,7 @@ def customer_create(
                 type=CustomerEvent.Type.CREATED,
                 actor_user=actor_user,
                 actor_customer=actor_customer,
+                actor_api_key=actor_api_key,
                 data={"guest": is_guest} if is_guest else {},
             )
     except IntegrityError as exc:
@@ -349,8 +506,10 @@ def customer_update(
     *,
     customer: Customer,
     data: dict,
+    external_references: Iterable[dict] = (),
     actor_user=None,
     actor_customer: Customer | None = None,
+    actor_api_key=None,
     merge_metadata: bool = False,
 ) -> Customer:
     """Change the fields named in `data` (others stay), with an "updated" event naming them.
@@ -358,109 +517,113 @@ def customer_update(
     `metadata` replaces the old one, or is merged into it with `merge_metadata` (keys set to
     None are removed). `photo` takes an upload, or None to remove the photo. `tags` replaces the
     tag list. `password` sets a new password (validated) and writes its own event.
+    `external_references` the customer does not hold yet are added (external_references_upsert,
+    its own event). Everything is checked first, then saved in one transaction, or nothing is.
     """
-    unknown = set(data) - CUSTOMER_FIELDS
-    if unknown:
-        raise ValidationError({field: ["This field cannot be changed."] for field in unknown})
-    store = customer.store
-    errors: dict[str, list[str]] = {}
-    changes: dict = {}
-
-    for field in ("first_name", "last_name"):
-        if field in data:
-            value = (data[field] or "").strip()
-            if field == "first_name" and not value:
-                errors[field] = ["Enter a first name."]
-            changes[field] = value
-    try:
-        changes.update(
-            customer_contact_clean(
-                store, {k: data[k] for k in ("email", "phone") if k in data}, exclude_pk=customer.pk
-            )
-        )
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
-    if "birthday" in data:
-        changes["birthday"] = data["birthday"] or None
-    if "metadata" in data:
-        try:
-            metadata = _clean_metadata(data["metadata"])
-        except ValidationError as exc:
-            errors.update(exc.message_dict)
-        else:
-            if merge_metadata:
-                merged = {**customer.metadata, **metadata}
-                metadata = {k: v for k, v in merged.items() if v is not None}
-            changes["metadata"] = metadata
-    password_hash = None
-    if data.get("password"):
-        try:
-            password_hash = _clean_password(data["password"])
-        except ValidationError as exc:
-            errors.update(exc.message_dict)
-    photo_file = None
-    if data.get("photo"):
-        try:
-            photo_file = _clean_photo(data["photo"])
-        except ValidationError as exc:
-            errors.update(exc.message_dict)
-    if errors:
-        raise ValidationError(errors)
-
-    email = changes.get("email", customer.email)
-    phone = changes.get("phone", customer.phone)
-    if not email and not phone and not customer.is_closed:
-        raise ValidationError({"email": ["Enter an email or a phone number."]})
-
-    changed = [field for field, value in changes.items() if getattr(customer, field) != value]
+    changes, password_hash, photo_file = _customer_update_clean(
+        customer, data, merge_metadata=merge_metadata
+    )
+    actors = {
+        "actor_user": actor_user,
+        "actor_customer": actor_customer,
+        "actor_api_key": actor_api_key,
+    }
     old_photo = customer.photo.name if customer.photo else ""
-    for field in changed:
-        setattr(customer, field, changes[field])
-    if "photo" in data:
-        if photo_file:
-            customer.photo.save(photo_file.name, photo_file, save=False)
-            changed.append("photo")
-        elif data["photo"] is None and old_photo:
-            customer.photo = ""
-            changed.append("photo")
+    changed = _customer_fields_apply(customer, changes)
+    changed += _customer_photo_apply(customer, data, photo_file, had_photo=bool(old_photo))
     if password_hash:
         customer.password = password_hash
-
     try:
         with transaction.atomic():
             customer.save()
-            if "tags" in data:
-                before = set(customer.tags.values_list("name", flat=True))
-                tags = _tags_for(store, data["tags"] or ())
-                customer.tags.set(tags)
-                if before != {tag.name for tag in tags}:
-                    changed.append("tags")
-            if changed:
-                event_record(
+            if "tags" in data and _customer_tags_replace(customer, data["tags"]):
+                changed.append("tags")
+            _customer_update_events(customer, changed, bool(password_hash), actors)
+            if external_references:
+                external_references_upsert(
                     customer=customer,
-                    type=CustomerEvent.Type.UPDATED,
+                    references=external_references,
                     actor_user=actor_user,
-                    actor_customer=actor_customer,
-                    data={"fields": sorted(changed)},
+                    actor_api_key=actor_api_key,
                 )
-            if password_hash:
-                event_record(
-                    customer=customer,
-                    type=CustomerEvent.Type.PASSWORD_CHANGED,
-                    actor_user=actor_user,
-                    actor_customer=actor_customer,
-                )
-    except IntegrityError as exc:
+    except (IntegrityError, ValidationError) as exc:
         if photo_file:
             _discard_file(customer.photo)
         customer.refresh_from_db()
-        raise validation_error_from_integrity(exc) from exc
+        if isinstance(exc, IntegrityError):
+            raise validation_error_from_integrity(exc) from exc
+        raise
     if "photo" in changed and old_photo:
         _delete_file_on_commit(customer.photo.storage, old_photo)
     return customer
 
 
-def customer_delete(*, customer: Customer, actor_user=None) -> None:
+def _customer_update_clean(customer: Customer, data: dict, *, merge_metadata: bool) -> tuple:
+    """(changes, password hash or None, re-encoded photo or None) for customer_update: every
+    field checked, all errors in one ValidationError, nothing written."""
+    unknown = set(data) - CUSTOMER_FIELDS
+    if unknown:
+        raise ValidationError({field: ["This field cannot be changed."] for field in unknown})
+    errors: dict[str, list] = {}
+    changes = _collect(
+        errors,
+        customer_data_clean,
+        customer.store,
+        data,
+        customer=customer,
+        merge_metadata=merge_metadata,
+    )
+    password_hash = (
+        _collect(errors, _clean_password, data["password"]) if data.get("password") else None
+    )
+    photo_file = _collect(errors, _clean_photo, data["photo"]) if data.get("photo") else None
+    if errors:
+        raise ValidationError(errors)
+    return changes, password_hash, photo_file
+
+
+def _customer_fields_apply(customer: Customer, changes: dict) -> list[str]:
+    """Set the values that differ on `customer` (unsaved); returns their names."""
+    changed = [field for field, value in changes.items() if getattr(customer, field) != value]
+    for field in changed:
+        setattr(customer, field, changes[field])
+    return changed
+
+
+def _customer_photo_apply(customer: Customer, data: dict, photo_file, *, had_photo: bool) -> list:
+    """Put the new photo on `customer` (unsaved), or take it off when `data` says None."""
+    if "photo" not in data:
+        return []
+    if photo_file:
+        customer.photo.save(photo_file.name, photo_file, save=False)
+        return ["photo"]
+    if data["photo"] is None and had_photo:
+        customer.photo = ""
+        return ["photo"]
+    return []
+
+
+def _customer_tags_replace(customer: Customer, names) -> bool:
+    """Give `customer` exactly the tags `names`; True when that changed them."""
+    before = set(customer.tags.values_list("name", flat=True))
+    tags = _tags_for(customer.store, names or ())
+    customer.tags.set(tags)
+    return before != {tag.name for tag in tags}
+
+
+def _customer_update_events(customer: Customer, changed: list, password_changed: bool, actors):
+    if changed:
+        event_record(
+            customer=customer,
+            type=CustomerEvent.Type.UPDATED,
+            data={"fields": sorted(changed)},
+            **actors,
+        )
+    if password_changed:
+        event_record(customer=customer, type=CustomerEvent.Type.PASSWORD_CHANGED, **actors)
+
+
+def customer_delete(*, customer: Customer, actor_user=None, actor_api_key=None) -> None:
     """Delete a customer and what is theirs (addresses, cards, reviews, tokens, timeline).
 
     Their orders stay, unlinked, with the name, contact and address captured when ordered; the
@@ -475,6 +638,7 @@ def customer_delete(*, customer: Customer, actor_user=None) -> None:
             customer=None,
             type=CustomerEvent.Type.DELETED,
             actor_user=actor_user,
+            actor_api_key=actor_api_key,
             data={"customer": customer.public_id, "orders_kept": orders_kept},
         )
         customer.delete()
@@ -499,10 +663,6 @@ def _files_deleted_with(instance) -> list[tuple]:
                 if field_file:
                     files.append((field_file.storage, field_file.name))
     return files
-
-
-def customer_set_last_login(*, customer: Customer) -> None:
-    Customer.objects.filter(pk=customer.pk).update(last_login_at=timezone.now())
 
 
 def _discard_file(field_file) -> None:
@@ -536,7 +696,7 @@ def address_data_clean(customer: Customer, data: dict, *, partial: bool) -> dict
         errors["street1"] = ["Enter a street address."]
     if cleaned.get("country"):
         country = cleaned["country"].upper()
-        if country not in COUNTRY_CODES:
+        if country not in COUNTRIES:  # ISO 3166-1, not the phone regions (AC, TA, XK)
             errors["country"] = ["Use a 2-letter country code (ISO 3166-1), like US."]
         cleaned["country"] = country
     if cleaned.get("phone"):
@@ -564,18 +724,19 @@ def address_data_clean(customer: Customer, data: dict, *, partial: bool) -> dict
     return cleaned
 
 
-def _address_event(address: Address, type: str, actor_user, actor_customer) -> None:
+def _address_event(address: Address, type: CustomerEvent.Type, **actors) -> None:
     event_record(
-        customer=address.customer,
-        type=type,
-        actor_user=actor_user,
-        actor_customer=actor_customer,
-        data={"address": address.public_id},
+        customer=address.customer, type=type, data={"address": address.public_id}, **actors
     )
 
 
 def address_create(
-    *, customer: Customer, data: dict, actor_user=None, actor_customer: Customer | None = None
+    *,
+    customer: Customer,
+    data: dict,
+    actor_user=None,
+    actor_customer: Customer | None = None,
+    actor_api_key=None,
 ) -> Address:
     """Save a new address. The first address, or one sent with is_default, becomes the default."""
     cleaned = address_data_clean(customer, data, partial=False)
@@ -593,12 +754,23 @@ def address_create(
                 )
         except IntegrityError as exc:
             raise validation_error_from_integrity(exc) from exc
-        _address_event(address, CustomerEvent.Type.ADDRESS_ADDED, actor_user, actor_customer)
+        _address_event(
+            address,
+            CustomerEvent.Type.ADDRESS_ADDED,
+            actor_user=actor_user,
+            actor_customer=actor_customer,
+            actor_api_key=actor_api_key,
+        )
     return address
 
 
 def address_update(
-    *, address: Address, data: dict, actor_user=None, actor_customer: Customer | None = None
+    *,
+    address: Address,
+    data: dict,
+    actor_user=None,
+    actor_customer: Customer | None = None,
+    actor_api_key=None,
 ) -> Address:
     cleaned = address_data_clean(address.customer, data, partial=True)
     make_default = cleaned.pop("is_default", None)
@@ -610,20 +782,35 @@ def address_update(
                 address.save()
         except IntegrityError as exc:
             raise validation_error_from_integrity(exc) from exc
-        _address_event(address, CustomerEvent.Type.ADDRESS_UPDATED, actor_user, actor_customer)
+        actors = {
+            "actor_user": actor_user,
+            "actor_customer": actor_customer,
+            "actor_api_key": actor_api_key,
+        }
+        _address_event(address, CustomerEvent.Type.ADDRESS_UPDATED, **actors)
         if make_default and not address.is_default:
-            address_set_default(
-                address=address, actor_user=actor_user, actor_customer=actor_customer
-            )
+            address_set_default(address=address, **actors)
     return address
 
 
-def address_delete(*, address: Address, actor_user=None, actor_customer: Customer | None = None):
+def address_delete(
+    *,
+    address: Address,
+    actor_user=None,
+    actor_customer: Customer | None = None,
+    actor_api_key=None,
+):
     """Delete an address; if it was the default, the oldest remaining one becomes the default."""
     with transaction.atomic():
         customer = Customer.objects.select_for_update().get(pk=address.customer_id)
         was_default = address.is_default
-        _address_event(address, CustomerEvent.Type.ADDRESS_DELETED, actor_user, actor_customer)
+        _address_event(
+            address,
+            CustomerEvent.Type.ADDRESS_DELETED,
+            actor_user=actor_user,
+            actor_customer=actor_customer,
+            actor_api_key=actor_api_key,
+        )
         address.delete()
         if was_default:
             successor = customer.addresses.order_by("created_at", "id").first()
@@ -632,7 +819,11 @@ def address_delete(*, address: Address, actor_user=None, actor_customer: Custome
 
 
 def address_set_default(
-    *, address: Address, actor_user=None, actor_customer: Customer | None = None
+    *,
+    address: Address,
+    actor_user=None,
+    actor_customer: Customer | None = None,
+    actor_api_key=None,
 ) -> Address:
     """Make `address` the customer's only default address."""
     with transaction.atomic():
@@ -642,7 +833,13 @@ def address_set_default(
         ).update(is_default=False)
         Address.objects.filter(pk=address.pk).update(is_default=True)
         address.is_default = True
-        _address_event(address, CustomerEvent.Type.ADDRESS_DEFAULT_SET, actor_user, actor_customer)
+        _address_event(
+            address,
+            CustomerEvent.Type.ADDRESS_DEFAULT_SET,
+            actor_user=actor_user,
+            actor_customer=actor_customer,
+            actor_api_key=actor_api_key,
+        )
     return address
 
 
@@ -719,7 +916,8 @@ def customer_register(
     """Register a shopper whose `identity` was just verified with a code.
 
     A guest record of the store with that email or phone becomes the registered account (its
-    orders stay with it); an open registered account with it already is a 422.
+    orders stay with it); an open registered account with it already is a 422. A `name` that
+    breaks a rule of the first or last name it splits into is an error on "name".
     """
     if identity_kind == "email":
         email = identity
@@ -732,58 +930,181 @@ def customer_register(
         raise ValidationError(
             {"identity": ["An account with this email or phone exists already; log in instead."]}
         )
-    with transaction.atomic():
-        if existing is None:
-            customer = customer_create(
-                store=store,
-                first_name=first_name,
-                last_name=last_name,
-                email=email,
-                phone=phone,
-                password=password,
-                metadata=metadata,
+    fields = {"first_name": first_name, "last_name": last_name, "email": email, "phone": phone}
+    try:
+        with transaction.atomic():
+            if existing is None:
+                customer = customer_create(
+                    store=store, **fields, password=password, metadata=metadata
+                )
+            else:
+                customer = _guest_register(existing, fields, password=password, metadata=metadata)
+            event_record(
+                customer=customer, type=CustomerEvent.Type.REGISTERED, actor_customer=customer
             )
-        else:
-            data = {"first_name": first_name or existing.first_name, "last_name": last_name}
-            if email:
-                data["email"] = email
-            if phone:
-                data["phone"] = phone
-            if metadata:
-                data["metadata"] = metadata
-            if password:
-                data["password"] = password
-            customer = customer_update(customer=existing, data=data, actor_customer=existing)
-            Customer.objects.filter(pk=customer.pk).update(is_guest=False)
-            customer.is_guest = False
-        event_record(customer=customer, type=CustomerEvent.Type.REGISTERED, actor_customer=customer)
+    except ValidationError as exc:
+        if not name:
+            raise
+        raise _renamed(exc, {"first_name": "name", "last_name": "name"}) from None
     return customer
 
 
-def customer_set_password(
-    *, customer: Customer, password: str, current_password: str | None, keep_token=None
-):
-    """A shopper changes their password; when one is set, the current one must be given.
+def _guest_register(guest: Customer, fields: dict, *, password, metadata) -> Customer:
+    """The guest record `guest` becomes a registered account with `fields`."""
+    data = {
+        "first_name": fields["first_name"] or guest.first_name,
+        "last_name": fields["last_name"],
+    }
+    data.update({field: fields[field] for field in ("email", "phone") if fields[field]})
+    if metadata:
+        data["metadata"] = metadata
+    if password:
+        data["password"] = password
+    customer = customer_update(customer=guest, data=data, actor_customer=guest)
+    Customer.objects.filter(pk=customer.pk).update(is_guest=False)
+    customer.is_guest = False
+    return customer
 
-    Every other session ends (a thief's too); `keep_token`, the session making the change,
-    goes on."""
-    from customers.tokens import customer_tokens_revoke_all
 
-    if customer.has_password and not customer.check_password(current_password or ""):
-        raise ValidationError({"current_password": ["The current password is not right."]})
+def registration_code_send(*, store, identity: str, mode: str | None = None) -> None:
+    """Send a code to register with `identity`, an email address or a phone number; `mode`
+    ("email" or "sms", else what the identity is) must be what the identity is."""
+    kind, identity = identity_clean(store, identity)
+    mode = mode or ("email" if kind == "email" else "sms")
+    if (mode == "email") != (kind == "email"):
+        raise ValidationError({"mode": [f"This identity is not an {mode} address."]})
+    verification_code_send(store=store, identity=identity, purpose=VerificationCode.Purpose.CREATE)
+
+
+def customer_register_with_code(
+    *,
+    store,
+    identity: str,
+    code: str,
+    name: str,
+    email: str = "",
+    phone: str = "",
+    password: str | None = None,
+    metadata: dict | None = None,
+) -> tuple[Customer, str]:
+    """Register with the code registration_code_send sent to `identity` (customer_register: the
+    other contact is taken from `email` or `phone`), and log in: (customer, token).
+
+    The code is used up only with the account made, in one transaction: a registration
+    refused for its password, name or contact leaves the code for the corrected retry. A
+    wrong code counts a try (five kill it) and is an error on "code".
+    """
+    kind, identity = identity_clean(store, identity)
+    record = verification_code_match(
+        store=store, identity=identity, purpose=VerificationCode.Purpose.CREATE, code=code
+    )
     with transaction.atomic():
-        customer = customer_update(
-            customer=customer, data={"password": password}, actor_customer=customer
+        verification_code_spend(record=record)
+        customer = customer_register(
+            store=store,
+            identity_kind=kind,
+            identity=identity,
+            name=name,
+            email=email if kind == "phone" else "",
+            phone=phone if kind == "email" else "",
+            password=password or None,
+            metadata=metadata,
         )
-        customer_tokens_revoke_all(customer=customer, keep=keep_token)
+        return customer, customer_login(customer=customer, method="registration")
+
+
+# How a shopper proved who they are, named on their "logged in" events.
+LOGIN_METHODS = ("password", "sms", "registration", *SocialIdentity.Provider.values)
+
+
+class LoginRefused(Exception):
+    """The identity and secret open no account. The caller answers the same for every reason,
+    so nobody learns which emails or phones have one."""
+
+
+def customer_login(*, customer: Customer, method: str) -> str:
+    """Open a session for `customer`, who has just proved who they are by `method` (one of
+    LOGIN_METHODS): a "logged in" event naming the method, the last-login time, and a new
+    Customer-Token, returned once. Every way in goes through here: password, SMS code,
+    registration, Apple, Google and Facebook."""
+    if method not in LOGIN_METHODS:
+        raise ValueError(f"Unknown login method {method!r}")
+    with transaction.atomic():
+        event_record(
+            customer=customer,
+            type=CustomerEvent.Type.LOGGED_IN,
+            actor_customer=customer,
+            data={"method": method},
+        )
+        return customer_token_issue(customer=customer)
+
+
+def customer_login_with_password(*, store, identity: str, password: str) -> tuple[Customer, str]:
+    """(customer, token) for the open, registered account whose email or phone is `identity`
+    and whose password is `password`; LoginRefused otherwise."""
+    customer = customer_authenticate(store=store, identity=identity, password=password)
+    if customer is None:
+        raise LoginRefused()
+    return customer, customer_login(customer=customer, method="password")
+
+
+def customer_login_with_code(*, store, identity: str, code: str) -> tuple[Customer, str]:
+    """(customer, token) for the registered, open account of the phone `identity` with the
+    code customer_login_code_send texted it. A wrong code counts a try and is an error on
+    "code"; an identity that is no phone, or an account closed since, is LoginRefused and
+    leaves the code unused."""
+    try:
+        kind, identity = identity_clean(store, identity)
+    except ValidationError as exc:
+        raise LoginRefused() from exc
+    record = verification_code_match(
+        store=store, identity=identity, purpose=VerificationCode.Purpose.LOGIN, code=code
+    )
+    with transaction.atomic():
+        customer = customer_find_by_identity(store, kind, identity, registered=True)
+        if customer is None:
+            raise LoginRefused()
+        verification_code_spend(record=record)
+        return customer, customer_login(customer=customer, method="sms")
+
+
+def customer_profile_update(
+    *, customer: Customer, data: dict, current_password: str | None = None, keep_token=None
+) -> Customer:
+    """A shopper changes their own profile: the fields of `data` (customer_update's, `name`
+    split into first and last unless those are sent too), `metadata` merged into theirs.
+
+    A new `password` needs `current_password` when one is set, and ends every other session
+    (`keep_token`, the session making the change, goes on). Everything is checked first and
+    saved in one transaction, or nothing is: a new password sent with a bad email changes
+    neither. Errors about the names `name` made are on "name".
+    """
+    data = dict(data)
+    renames = {}
+    if "name" in data:
+        first_name, last_name = split_name(data.pop("name"))
+        for field, value in (("first_name", first_name), ("last_name", last_name)):
+            if field not in data:
+                data[field] = value
+                renames[field] = "name"
+    password = data.get("password")
+    if password and customer.has_password and not customer.check_password(current_password or ""):
+        raise ValidationError({"current_password": ["The current password is not right."]})
+    try:
+        with transaction.atomic():
+            customer = customer_update(
+                customer=customer, data=data, actor_customer=customer, merge_metadata=True
+            )
+            if password:
+                customer_tokens_revoke_all(customer=customer, keep=keep_token)
+    except ValidationError as exc:
+        raise _renamed(exc, renames) from None
     return customer
 
 
 def customer_login_code_send(*, store, phone: str) -> None:
     """Text a login code to `phone` when it is a registered, open account's; otherwise do
     nothing, and the caller answers the same either way (nobody learns which phones exist)."""
-    from customers.codes import verification_code_send
-
     try:
         kind, phone = identity_clean(store, phone)
     except ValidationError as exc:
@@ -797,12 +1118,34 @@ def customer_login_code_send(*, store, phone: str) -> None:
         )
 
 
+def customer_closure_code_send(*, customer: Customer) -> None:
+    """Send the code that confirms closing `customer`'s account to their email, else phone."""
+    verification_code_send(
+        store=customer.store,
+        identity=customer.email or customer.phone,
+        purpose=VerificationCode.Purpose.CLOSURE,
+        customer=customer,
+    )
+
+
+def customer_close_with_code(*, customer: Customer, code: str) -> Customer:
+    """Close `customer`'s account (customer_close) with the code customer_closure_code_send
+    sent; a wrong code counts a try and is an error on "code"."""
+    record = verification_code_match(
+        store=customer.store,
+        identity=customer.email or customer.phone,
+        purpose=VerificationCode.Purpose.CLOSURE,
+        code=code,
+    )
+    with transaction.atomic():
+        verification_code_spend(record=record)
+        return customer_close(customer=customer)
+
+
 def customer_close(*, customer: Customer) -> Customer:
     """Close an account (App Store rule): sessions end, personal data is erased (name, email,
     phone, photo, birthday, metadata, tags, addresses, devices, sign-in identities), orders
     stay with the snapshot they were placed with, and a "closed" event is written."""
-    from customers.tokens import customer_tokens_revoke_all
-
     with transaction.atomic():
         photo = customer.photo.name if customer.photo else ""
         storage = customer.photo.storage

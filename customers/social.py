@@ -7,7 +7,8 @@ user id and email Facebook's Graph API returns for an access token issued to the
 Ids, emails and audiences the caller sends are never trusted; a name may fill in a new account.
 
 The `*_profile` functions check the provider's word (they call the provider, so they run outside
-any transaction) and `social_sign_in` finds, links or creates the customer.
+any transaction), `social_sign_in` finds, links or creates the customer, and `social_login` also
+opens their session (customers.services.customer_login, as every way in does).
 """
 
 import hashlib
@@ -30,6 +31,7 @@ from customers.models import Customer, CustomerEvent, SocialIdentity
 from customers.services import (
     customer_create,
     customer_find_by_identity,
+    customer_login,
     event_record,
     split_name,
 )
@@ -300,6 +302,13 @@ def facebook_profile(
 
 
 # --- Finding or creating the customer -------------------------------------------------------
+
+
+def social_login(*, store, profile: SocialProfile) -> tuple[Customer, str]:
+    """(customer, token): the customer `profile` signs in (social_sign_in), with a new session
+    whose "logged in" event names the provider."""
+    customer = social_sign_in(store=store, profile=profile)
+    return customer, customer_login(customer=customer, method=profile.provider)
 
 
 def social_sign_in(*, store, profile: SocialProfile) -> Customer:

@@ -20,10 +20,10 @@ from customers.services import (
     customer_create,
     customer_update,
     event_record,
-    external_references_upsert,
 )
 from loyalty.models import (
     MAX_EXPIRY_DAYS,
+    MAX_STAMPS_PER_DAY,
     MAX_STAMPS_REQUIRED,
     CustomerCard,
     LoyaltyCard,
@@ -80,6 +80,19 @@ def _refuse_if_closed(locked: CustomerCard, field: str) -> None:
         raise _refusal(field, "This card was canceled.", "canceled")
 
 
+def card_enrol_check(*, customer: Customer, card: LoyaltyCard) -> None:
+    """Why card_enrol would refuse to enrol `customer` in `card` (a ValidationError on
+    "card_id"): a card of another store, archived, ended, or one the customer already holds."""
+    if card.store_id != customer.store_id:
+        raise ValidationError({"card_id": ["This card belongs to another store."]})
+    if card.archived:
+        raise ValidationError({"card_id": ["This card is archived; it takes no new customers."]})
+    if card.expires_at and card.expires_at <= timezone.now():
+        raise ValidationError({"card_id": ["This card programme has ended."]})
+    if customer.pk and CustomerCard.objects.filter(customer=customer, card=card).exists():
+        raise ValidationError({"card_id": ["The customer is already enrolled in this card."]})
+
+
 def card_enrol(
     *,
     customer: Customer,
@@ -89,15 +102,8 @@ def card_enrol(
     issued_at: datetime | None = None,
 ) -> CustomerCard:
     """Enrol `customer` in `card` with a fresh barcode code, applying the card's welcome stamps
-    (initial_stamps) as a "welcome" ledger entry."""
-    if card.store_id != customer.store_id:
-        raise ValidationError({"card_id": ["This card belongs to another store."]})
-    if card.archived:
-        raise ValidationError({"card_id": ["This card is archived; it takes no new customers."]})
-    if card.expires_at and card.expires_at <= timezone.now():
-        raise ValidationError({"card_id": ["This card programme has ended."]})
-    if CustomerCard.objects.filter(customer=customer, card=card).exists():
-        raise ValidationError({"card_id": ["The customer is already enrolled in this card."]})
+    (initial_stamps) as a "welcome" ledger entry. Refused as card_enrol_check says."""
+    card_enrol_check(customer=customer, card=card)
     issued_at = issued_at or timezone.now()
     expires_at = issued_at + timedelta(days=card.expiry_days) if card.expiry_days else None
     if card.expires_at and (expires_at is None or card.expires_at < expires_at):
@@ -130,6 +136,7 @@ def card_enrol(
                     customer=customer,
                     type=CustomerEvent.Type.CARD_ENROLLED,
                     actor_user=actor_user,
+                    actor_api_key=actor_api_key,
                     data={"card": card.name, "code": enrolment.code, "stamps": card.initial_stamps},
                 )
             return enrolment
@@ -150,7 +157,9 @@ def customer_create_enrolled(
     """Create a customer (customers.services.customer_create) and, when `card` is given, enrol
     them with its welcome stamps: both happen, or neither."""
     with transaction.atomic():
-        customer = customer_create(actor_user=actor_user, **customer_fields)
+        customer = customer_create(
+            actor_user=actor_user, actor_api_key=actor_api_key, **customer_fields
+        )
         enrolment = (
             card_enrol(
                 customer=customer, card=card, actor_user=actor_user, actor_api_key=actor_api_key
@@ -203,8 +212,13 @@ def customer_upsert_by_reference(
             if existing is None:
                 raise
     with transaction.atomic():
-        customer = customer_update(customer=existing, data=customer_fields, merge_metadata=True)
-        external_references_upsert(customer=customer, references=references)
+        customer = customer_update(
+            customer=existing,
+            data=customer_fields,
+            external_references=references,
+            merge_metadata=True,
+            actor_api_key=actor_api_key,
+        )
         enrolment = None
         if card is not None and not customer.cards.filter(card=card).exists():
             enrolment = card_enrol(customer=customer, card=card, actor_api_key=actor_api_key)
@@ -264,6 +278,7 @@ def stamp_add(
             customer=locked.customer,
             type=CustomerEvent.Type.STAMPS_ADDED,
             actor_user=actor_user,
+            actor_api_key=actor_api_key,
             data={
                 "card": locked.card.name,
                 "stamps": count,
@@ -318,6 +333,7 @@ def reward_redeem(
             customer=locked.customer,
             type=CustomerEvent.Type.REWARD_REDEEMED,
             actor_user=actor_user,
+            actor_api_key=actor_api_key,
             data={"card": locked.card.name, "reward": reward.name, "stamps": cost},
         )
     _refresh_into(enrolment, locked)
@@ -356,6 +372,7 @@ def enrolment_adjust(
             customer=locked.customer,
             type=CustomerEvent.Type.STAMPS_ADJUSTED,
             actor_user=actor_user,
+            actor_api_key=actor_api_key,
             data={"card": locked.card.name, "delta": delta, "note": note[:255]},
         )
     return _refresh_into(enrolment, locked)
@@ -389,6 +406,63 @@ def enrolment_expire(*, enrolment: CustomerCard) -> CustomerCard:
 # --- Card programmes ---------------------------------------------------------------------------
 
 
+# The card programme's rules, in the words every face (console, admin, management API) shows.
+STAMPS_REQUIRED_MESSAGE = f"A card needs from 1 to {MAX_STAMPS_REQUIRED} stamps."
+WELCOME_STAMPS_MESSAGE = "Welcome stamps must be fewer than the stamps required: 0 to {most}."
+EXPIRY_DAYS_MESSAGE = (
+    f"Give from 1 to {MAX_EXPIRY_DAYS:,} days, or none for cards that never expire."
+)
+DAILY_LIMIT_MESSAGE = (
+    f"Give a daily limit from 1 to {MAX_STAMPS_PER_DAY:,} stamps, or none for no limit."
+)
+# Whole numbers the rules above bound; a form only reads them (see loyalty.forms).
+CARD_BOUNDS = {
+    "stamps_required": (1, MAX_STAMPS_REQUIRED),
+    "initial_stamps": (0, MAX_STAMPS_REQUIRED - 1),
+    "expiry_days": (1, MAX_EXPIRY_DAYS),
+    "max_stamps_per_day": (1, MAX_STAMPS_PER_DAY),
+}
+
+
+def _within(value, low: int, high: int) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high
+
+
+def card_clean(card: LoyaltyCard, *, exclude: Iterable[str] = ()) -> None:
+    """Check a card programme before it is saved: 1–21 stamps for a full card, welcome stamps
+    from 0 to fewer than that, each enrolment expiring after 1–36,500 days or never, a daily
+    limit of 1–1,000 stamps or none; then the model's own validation (lengths, colours, the
+    database's constraints). A ValidationError keyed by field, one message a field.
+
+    Fields in `exclude` are not checked: a form that could not read a value has said so, and
+    the rules that need it wait for it."""
+    exclude = set(exclude)
+    errors: dict[str, list[str]] = {}
+    required = None if "stamps_required" in exclude else card.stamps_required
+    if "stamps_required" not in exclude and not _within(required, 1, MAX_STAMPS_REQUIRED):
+        errors["stamps_required"] = [STAMPS_REQUIRED_MESSAGE]
+        required = None
+    # Without a valid full card, welcome stamps are checked against the largest one.
+    most = required - 1 if required else MAX_STAMPS_REQUIRED - 1
+    if "initial_stamps" not in exclude and not _within(card.initial_stamps, 0, most):
+        errors["initial_stamps"] = [WELCOME_STAMPS_MESSAGE.format(most=most)]
+    for field, message in (
+        ("expiry_days", EXPIRY_DAYS_MESSAGE),
+        ("max_stamps_per_day", DAILY_LIMIT_MESSAGE),
+    ):
+        value = getattr(card, field)  # None: never expires, no limit
+        if field not in exclude and value is not None and not _within(value, *CARD_BOUNDS[field]):
+            errors[field] = [message]
+    try:
+        # Constraints over a field refused or excluded are skipped (Model.full_clean).
+        card.full_clean(exclude=["store", *exclude, *errors])
+    except ValidationError as exc:
+        for field, messages in exc.message_dict.items():
+            errors.setdefault(field, messages)
+    if errors:
+        raise ValidationError(errors)
+
+
 def reward_cost_clean(*, stamps_required: int, card_stamps_required: int) -> None:
     """A reward costs at most a full card (the model and the database see to at least 1)."""
     if stamps_required > card_stamps_required:
@@ -397,6 +471,25 @@ def reward_cost_clean(*, stamps_required: int, card_stamps_required: int) -> Non
             f"A reward costs at most the card's {card_stamps_required} stamps.",
             "reward_over_card",
         )
+
+
+def reward_clean(reward: Reward, *, card: LoyaltyCard) -> None:
+    """Check a reward of `card` before it is saved: its field validators and constraints (at
+    least 1 stamp), and a cost of at most the card's stamps_required. Keyed by field."""
+    errors: dict[str, list[str]] = {}
+    try:
+        reward.full_clean(exclude=["card"])
+    except ValidationError as exc:
+        errors = exc.message_dict
+    if "stamps_required" not in errors:
+        try:
+            reward_cost_clean(
+                stamps_required=reward.stamps_required, card_stamps_required=card.stamps_required
+            )
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
+    if errors:
+        raise ValidationError(errors)
 
 
 def card_save(
@@ -408,20 +501,17 @@ def card_save(
     """Create or update a card programme with its new, changed and deleted rewards, all in one
     transaction: either everything is saved or nothing is.
 
-    The card and each reward are validated first (field validators and the database
-    constraints, and no reward costing more than the card's stamps_required, counting the
-    rewards not passed in). Errors are keyed by LoyaltyCard field names, and "rewards" for a
+    The card and each reward are validated first (card_clean; each reward by its field
+    validators and constraints, and none costing more than the card's stamps_required, counting
+    the rewards not passed in). Errors are keyed by LoyaltyCard field names, and "rewards" for a
     reward's problem. Redemptions of a deleted reward keep its name in the ledger.
     """
     rewards, deleted_rewards = list(rewards), list(deleted_rewards)
-    card.full_clean()
+    card_clean(card)
     problems = []
     for reward in rewards:
         try:
-            reward.full_clean(exclude=["card"])
-            reward_cost_clean(
-                stamps_required=reward.stamps_required, card_stamps_required=card.stamps_required
-            )
+            reward_clean(reward, card=card)
         except ValidationError as exc:
             problems += [f"{reward.name}: {message}" for message in exc.messages]
     if card.pk:  # the rewards this call leaves as they are must still fit the card
@@ -460,43 +550,11 @@ CARD_FIELDS = (
 REWARD_FIELDS = ("name", "description", "stamps_required", "active", "position")
 
 
-def _constraint_message(model, name: str) -> str:
-    return next(c for c in model._meta.constraints if c.name == name).violation_error_message
-
-
-def _card_clean(card: LoyaltyCard) -> None:
-    """The console's rules (LoyaltyCardForm), each beside the field it is about, then the
-    model's own validation for the rest (lengths, colours, types)."""
-    errors: dict[str, list[str]] = {}
-    required, initial = card.stamps_required, card.initial_stamps
-    if required is None or not 1 <= required <= MAX_STAMPS_REQUIRED:
-        errors["stamps_required"] = [
-            _constraint_message(LoyaltyCard, "card_stamps_required_1_to_21")
-        ]
-    elif initial is None or not 0 <= initial < required:
-        errors["initial_stamps"] = [_constraint_message(LoyaltyCard, "card_initial_below_required")]
-    if card.expiry_days is not None and not 1 <= card.expiry_days <= MAX_EXPIRY_DAYS:
-        errors["expiry_days"] = [f"Give from 1 to {MAX_EXPIRY_DAYS} days, or none."]
-    if card.max_stamps_per_day is not None and card.max_stamps_per_day < 1:
-        errors["max_stamps_per_day"] = [
-            _constraint_message(LoyaltyCard, "card_daily_limit_positive")
-        ]
-    try:
-        # Constraints over a field already refused are skipped (Model.full_clean).
-        card.full_clean(exclude=["store", *errors])
-    except ValidationError as exc:
-        for field, messages in exc.message_dict.items():
-            errors.setdefault(field, messages)
-    if errors:
-        raise ValidationError(errors)
-
-
 def card_create(*, store, data: dict) -> LoyaltyCard:
     """A new card programme of `store` from `data` (LoyaltyCard fields in CARD_FIELDS; the
-    others keep the model's defaults), validated as the console validates it: 1–21 stamps,
-    welcome stamps fewer than that, #RRGGBB colours. Errors are keyed by field name."""
+    others keep the model's defaults), checked by card_clean. Errors are keyed by field name."""
     card = LoyaltyCard(store=store, **{f: v for f, v in data.items() if f in CARD_FIELDS})
-    _card_clean(card)
+    card_clean(card)
     card.save()
     return card
 
@@ -510,7 +568,7 @@ def card_update(*, card: LoyaltyCard, data: dict) -> LoyaltyCard:
         for field, value in data.items():
             if field in CARD_FIELDS:
                 setattr(locked, field, value)
-        _card_clean(locked)
+        card_clean(locked)
         too_dear = list(
             locked.rewards.filter(stamps_required__gt=locked.stamps_required).values_list(
                 "name", "stamps_required"
@@ -528,30 +586,13 @@ def card_update(*, card: LoyaltyCard, data: dict) -> LoyaltyCard:
     return locked
 
 
-def _reward_clean(reward: Reward, card: LoyaltyCard) -> None:
-    errors: dict[str, list[str]] = {}
-    try:
-        reward.full_clean(exclude=["card"])
-    except ValidationError as exc:
-        errors = exc.message_dict
-    if "stamps_required" not in errors:
-        try:
-            reward_cost_clean(
-                stamps_required=reward.stamps_required, card_stamps_required=card.stamps_required
-            )
-        except ValidationError as exc:
-            errors.update(exc.message_dict)
-    if errors:
-        raise ValidationError(errors)
-
-
 def reward_create(*, card: LoyaltyCard, data: dict) -> Reward:
     """A new reward of `card` from `data` (REWARD_FIELDS): it costs from 1 stamp to the card's
     stamps_required. Holds the card's row lock (see card_update)."""
     with transaction.atomic():
         locked = LoyaltyCard.objects.select_for_update().get(pk=card.pk)
         reward = Reward(card=locked, **{f: v for f, v in data.items() if f in REWARD_FIELDS})
-        _reward_clean(reward, locked)
+        reward_clean(reward, card=locked)
         reward.save()
     return reward
 
@@ -567,7 +608,7 @@ def reward_update(*, reward: Reward, data: dict, card: LoyaltyCard | None = None
         for field, value in data.items():
             if field in REWARD_FIELDS:
                 setattr(reward, field, value)
-        _reward_clean(reward, locked_card)
+        reward_clean(reward, card=locked_card)
         reward.save()
     return reward
 

@@ -22,8 +22,8 @@ from customers.models import (
     VerificationCode,
 )
 from customers.services import event_record
-from loyalty.models import CustomerCard, StampEntry
-from loyalty.services import card_enrol, stamp_add
+from loyalty.models import CustomerCard, LoyaltyCard, Reward, StampEntry
+from loyalty.services import DAILY_LIMIT_MESSAGE, card_enrol, stamp_add
 from orders.models import Order
 from orders.services import order_create
 from reviews.models import Review, ReviewMedia, ReviewVote
@@ -518,6 +518,81 @@ def test_a_card_of_another_store_is_refused(admin_client, customer, other_store)
         "This card belongs to another store."
     ]
     assert not CustomerCard.objects.exists()
+
+
+def _card_admin_data(store, **fields):
+    data = {
+        "store": store.pk,
+        "name": "Tea card",
+        "stamps_required": "8",
+        "initial_stamps": "0",
+        "card_color": "#1F2937",
+        "text_color": "#FFFFFF",
+        **_empty_inlines("rewards"),
+    }
+    data.update(fields)
+    return data
+
+
+def test_a_card_in_the_admin_is_checked_by_the_card_rules(admin_client, store):
+    response = admin_client.post(
+        _admin_url(LoyaltyCard, "add"), _card_admin_data(store, max_stamps_per_day="0")
+    )
+
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors["max_stamps_per_day"] == [DAILY_LIMIT_MESSAGE]
+    assert not LoyaltyCard.objects.exists()
+
+
+def test_a_reward_in_the_admin_costs_at_most_a_full_card(admin_client, store):
+    reward_row = {
+        "rewards-TOTAL_FORMS": "1",
+        "rewards-0-name": "Teapot",
+        "rewards-0-stamps_required": "9",
+        "rewards-0-active": "on",
+        "rewards-0-position": "0",
+    }
+    response = admin_client.post(
+        _admin_url(LoyaltyCard, "add"), _card_admin_data(store, **reward_row)
+    )
+    assert response.status_code == 200
+    assert not LoyaltyCard.objects.exists() and not Reward.objects.exists()
+
+    card = factories.LoyaltyCardFactory(store=store, stamps_required=8)
+    reward = factories.RewardFactory(card=card, stamps_required=4)
+    response = admin_client.post(
+        _admin_url(Reward, "change", reward.pk),
+        {"card": card.pk, "name": reward.name, "stamps_required": "9", "position": "0"},
+    )
+    assert response.status_code == 200
+    assert "at most the card" in " ".join(
+        response.context["adminform"].form.errors["stamps_required"]
+    )
+    reward.refresh_from_db()
+    assert reward.stamps_required == 4
+
+    response = admin_client.post(
+        _admin_url(Reward, "add"),
+        {"card": card.pk, "name": "Mug", "stamps_required": "8", "position": "1"},
+    )
+    assert response.status_code == 302
+    assert card.rewards.get(name="Mug").stamps_required == 8
+
+
+def test_a_card_and_its_rewards_are_saved_in_the_admin(admin_client, store):
+    reward_row = {
+        "rewards-TOTAL_FORMS": "1",
+        "rewards-0-name": "Teapot",
+        "rewards-0-stamps_required": "8",
+        "rewards-0-active": "on",
+        "rewards-0-position": "0",
+    }
+    response = admin_client.post(
+        _admin_url(LoyaltyCard, "add"), _card_admin_data(store, **reward_row)
+    )
+    assert response.status_code == 302
+    card = LoyaltyCard.objects.get()
+    assert list(card.rewards.values_list("name", "stamps_required")) == [("Teapot", 8)]
 
 
 def test_the_ledger_is_read_only(admin_client, customer):

@@ -305,6 +305,7 @@ def test_card_in_use_cannot_be_deleted(customer):
     refused(lambda: LoyaltyCard.objects.filter(pk=enrolment.card_id).delete())
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_expired_enrolment_reports_expired(customer):
     enrolment = factories.CustomerCardFactory(
         customer=customer, expires_at=timezone.now() - timedelta(seconds=1)

@@ -81,7 +81,7 @@ class AddressListView(CustomerScopedView):
         sent with is_default, becomes the default."""
         customer = self.get_customer(customer_id)
         data = valid(ManagementPlaceSerializer, address_fields(request.data))
-        address = address_create(customer=customer, data=dict(data))
+        address = address_create(customer=customer, data=dict(data), actor_api_key=self.api_key)
         return Response(ManagementPlaceSerializer(address).data, status=status.HTTP_201_CREATED)
 
 
@@ -118,7 +118,9 @@ class AddressDetailView(CustomerScopedView):
         serializer = ManagementPlaceSerializer(
             address, data=address_fields(request.data), partial=True
         )
-        address = address_update(address=address, data=dict(valid(serializer)))
+        address = address_update(
+            address=address, data=dict(valid(serializer)), actor_api_key=self.api_key
+        )
         return Response(ManagementPlaceSerializer(address).data)
 
     @extend_schema(
@@ -140,5 +142,7 @@ class AddressDetailView(CustomerScopedView):
     )
     def delete(self, request, account_id, customer_id, address_id):
         """Delete a place; if it was the default, the oldest remaining one becomes it."""
-        address_delete(address=self.get_address(customer_id, address_id))
+        address_delete(
+            address=self.get_address(customer_id, address_id), actor_api_key=self.api_key
+        )
         return Response(status=status.HTTP_204_NO_CONTENT)

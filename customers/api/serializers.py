@@ -79,6 +79,7 @@ class CustomerSerializer(serializers.ModelSerializer):
             "last_name",
             "email",
             "phone",
+            "birthday",
             "photo_url",
             "address",
             "addresses",
@@ -157,11 +158,15 @@ class PhotoField(serializers.Field):
 
 
 class CustomerUpdateSerializer(serializers.Serializer):
-    name = serializers.CharField(required=False, max_length=201)
-    first_name = serializers.CharField(required=False, max_length=100)
-    last_name = serializers.CharField(required=False, max_length=100, allow_blank=True)
+    """What a shopper may change. Parsing only: customers.services decides (names up to 100
+    characters, a birthday from 1900 to today, the metadata rules)."""
+
+    name = serializers.CharField(required=False, help_text="Split into first and last name.")
+    first_name = serializers.CharField(required=False)
+    last_name = serializers.CharField(required=False, allow_blank=True)
     email = serializers.CharField(required=False, max_length=254, allow_blank=True)
     phone = serializers.CharField(required=False, max_length=32, allow_blank=True)
+    birthday = serializers.DateField(required=False, allow_null=True, help_text="YYYY-MM-DD")
     meta = serializers.JSONField(required=False)
     password = serializers.CharField(required=False, write_only=True, max_length=128)
     current_password = serializers.CharField(required=False, write_only=True, max_length=128)
@@ -178,7 +183,7 @@ class RequestCodeSerializer(IdentitySerializer):
 
 class RegisterSerializer(IdentitySerializer):
     code = serializers.CharField(max_length=12)
-    name = serializers.CharField(max_length=201)
+    name = serializers.CharField(help_text="Split into first and last name.")
     email = serializers.CharField(required=False, max_length=254, allow_blank=True)
     phone = serializers.CharField(required=False, max_length=32, allow_blank=True)
     password = serializers.CharField(required=False, max_length=128, allow_blank=True)

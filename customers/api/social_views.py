@@ -1,8 +1,9 @@
 """Shopper API: sign in with Apple, Google or Facebook (Fleetbase's login-with-* calls).
 
 The views parse the body and answer; customers.social checks the provider's word and finds,
-links or creates the customer. Every way a token can fail is one 401 message (the reason goes
-to the log); a provider the store has not set up is a 422.
+links or creates the customer, and customers.services.customer_login opens the session as for
+every other way in. Every way a token can fail is one 401 message (the reason goes to the
+log); a provider the store has not set up is a 422.
 """
 
 import logging
@@ -14,7 +15,7 @@ from customers import social
 from customers.api import serializers as api
 from customers.api.base import StorefrontView
 from customers.api.throttles import ApiKeyThrottle, LoginThrottle
-from customers.api.views import login_answer, valid
+from customers.api.views import customer_answer, valid
 from customers.services import split_name
 
 logger = logging.getLogger(__name__)
@@ -67,15 +68,14 @@ def name_hint(value) -> tuple[str, str]:
 def social_login_answer(request, store, provider: str, verify):
     """Log in the customer that `verify()`'s profile names, or answer 401 with one message."""
     try:
-        profile = verify()
-        customer = social.social_sign_in(store=store, profile=profile)
+        customer, token = social.social_login(store=store, profile=verify())
     except social.SocialSignInRejected as exc:
         logger.warning("Sign in with %s refused for store %s: %s", provider, store.pk, exc)
         raise exceptions.AuthenticationFailed(SIGN_IN_FAILED) from exc
     except social.SocialAccountClosed as exc:
         logger.info("Sign in with %s refused for store %s: account closed", provider, store.pk)
         raise exceptions.AuthenticationFailed(ACCOUNT_CLOSED) from exc
-    return login_answer(request, customer)
+    return customer_answer(request, customer, token=token)
 
 
 class LoginWithAppleView(StorefrontView):

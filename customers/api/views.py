@@ -16,16 +16,13 @@ from customers.api.throttles import (
     LoginThrottle,
     SendCodeThrottle,
 )
-from customers.codes import verification_code_check, verification_code_send
-from customers.models import Address, Customer, CustomerEvent, VerificationCode
-from customers.tokens import (
-    customer_token_issue,
-    customer_token_revoke,
-)
+from customers.models import Address, Customer
+from customers.tokens import customer_token_revoke
 
 OK = {"status": "OK"}
 LOGIN_FAILED = "The email, phone or password is not right."
-Purpose = VerificationCode.Purpose
+# The shopper API calls the customer's metadata `meta` (as Fleetbase does).
+FIELD_NAMES = {"metadata": "meta"}
 
 
 def customer_queryset():
@@ -45,20 +42,17 @@ def customer_answer(request, customer, *, token: str | None = None, status_code=
     return Response(data, status=status_code)
 
 
-def login_answer(request, customer, *, status_code=200):
-    """A new session for `customer`: the customer and its token."""
-    services.event_record(
-        customer=customer, type=CustomerEvent.Type.LOGGED_IN, actor_customer=customer
-    )
-    return customer_answer(
-        request, customer, token=customer_token_issue(customer=customer), status_code=status_code
-    )
-
-
 def valid(serializer_class, data):
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return serializer.validated_data
+
+
+def shopper_errors(exc: ValidationError) -> ValidationError:
+    """A service's ValidationError with its fields named as this API names them."""
+    if not hasattr(exc, "error_dict"):
+        return exc
+    return ValidationError({FIELD_NAMES.get(f, f): e for f, e in exc.error_dict.items()})
 
 
 status_ok = inline_serializer("Status", {"status": serializers.CharField()})
@@ -73,11 +67,9 @@ class RequestCreationCodeView(StorefrontView):
     def post(self, request):
         """Send a 6-digit code to an email or phone, to register with it."""
         data = valid(api.RequestCodeSerializer, request.data)
-        kind, identity = services.identity_clean(self.store, data["identity"])
-        mode = data.get("mode") or ("email" if kind == "email" else "sms")
-        if (mode == "email") != (kind == "email"):
-            raise ValidationError({"mode": [f"This identity is not an {mode} address."]})
-        verification_code_send(store=self.store, identity=identity, purpose=Purpose.CREATE)
+        services.registration_code_send(
+            store=self.store, identity=data["identity"], mode=data.get("mode")
+        )
         return Response(OK)
 
 
@@ -92,21 +84,20 @@ class CustomerCreateView(StorefrontView):
     def post(self, request):
         """Register with the code from request-creation-code; answers the customer and token."""
         data = valid(api.RegisterSerializer, request.data)
-        kind, identity = services.identity_clean(self.store, data["identity"])
-        verification_code_check(
-            store=self.store, identity=identity, purpose=Purpose.CREATE, code=data["code"]
-        )
-        customer = services.customer_register(
-            store=self.store,
-            identity_kind=kind,
-            identity=identity,
-            name=data["name"],
-            email=data.get("email", "") if kind == "phone" else "",
-            phone=data.get("phone", "") if kind == "email" else "",
-            password=data.get("password") or None,
-            metadata=data.get("meta"),
-        )
-        return login_answer(request, customer, status_code=status.HTTP_201_CREATED)
+        try:
+            customer, token = services.customer_register_with_code(
+                store=self.store,
+                identity=data["identity"],
+                code=data["code"],
+                name=data["name"],
+                email=data.get("email", ""),
+                phone=data.get("phone", ""),
+                password=data.get("password") or None,
+                metadata=data.get("meta"),
+            )
+        except ValidationError as exc:
+            raise shopper_errors(exc) from None
+        return customer_answer(request, customer, token=token, status_code=status.HTTP_201_CREATED)
 
 
 class LoginView(StorefrontView):
@@ -118,12 +109,13 @@ class LoginView(StorefrontView):
     def post(self, request):
         """Log in with an email or phone and a password."""
         data = valid(api.LoginSerializer, request.data)
-        customer = services.customer_authenticate(
-            store=self.store, identity=data["identity"], password=data["password"]
-        )
-        if customer is None:
-            raise exceptions.AuthenticationFailed(LOGIN_FAILED)
-        return login_answer(request, customer)
+        try:
+            customer, token = services.customer_login_with_password(
+                store=self.store, identity=data["identity"], password=data["password"]
+            )
+        except services.LoginRefused as exc:
+            raise exceptions.AuthenticationFailed(LOGIN_FAILED) from exc
+        return customer_answer(request, customer, token=token)
 
 
 class LoginWithSmsView(StorefrontView):
@@ -157,16 +149,12 @@ class VerifyCodeView(StorefrontView):
         """Log in with the code sent by login-with-sms."""
         data = valid(api.VerifyCodeSerializer, request.data)
         try:
-            kind, identity = services.identity_clean(self.store, data["identity"])
-        except ValidationError as exc:
+            customer, token = services.customer_login_with_code(
+                store=self.store, identity=data["identity"], code=data["code"]
+            )
+        except services.LoginRefused as exc:
             raise exceptions.AuthenticationFailed(LOGIN_FAILED) from exc
-        verification_code_check(
-            store=self.store, identity=identity, purpose=Purpose.LOGIN, code=data["code"]
-        )
-        customer = services.customer_find_by_identity(self.store, kind, identity, registered=True)
-        if customer is None:
-            raise exceptions.AuthenticationFailed(LOGIN_FAILED)
-        return login_answer(request, customer)
+        return customer_answer(request, customer, token=token)
 
 
 class CustomerDetailView(StorefrontView):
@@ -189,32 +177,22 @@ class CustomerDetailView(StorefrontView):
         tags=["Customers"],
     )
     def put(self, request, public_id):
-        """Update the profile; a new password needs current_password when one is set."""
+        """Update the profile: only the fields sent change, all of them or none. A new password
+        needs current_password when one is set, and ends the other sessions."""
         customer = self.own(public_id)
-        data = valid(api.CustomerUpdateSerializer, request.data)
-        changes = {}
-        if "name" in data:
-            changes["first_name"], changes["last_name"] = services.split_name(data["name"])
-        for field in ("first_name", "last_name", "email", "phone"):
-            if field in data:
-                changes[field] = data[field]
+        data = dict(valid(api.CustomerUpdateSerializer, request.data))
+        current_password = data.pop("current_password", None)
         if "meta" in data:
-            if not isinstance(data["meta"], dict):
-                raise ValidationError({"meta": ["Send meta as an object of keys and values."]})
-            changes["metadata"] = data["meta"]
-        if "photo" in data:
-            changes["photo"] = data["photo"]
-        if data.get("password"):
-            services.customer_set_password(
+            data["metadata"] = data.pop("meta")
+        try:
+            services.customer_profile_update(
                 customer=customer,
-                password=data["password"],
-                current_password=data.get("current_password"),
+                data=data,
+                current_password=current_password,
                 keep_token=request.user.token,
             )
-        if changes:
-            services.customer_update(
-                customer=customer, data=changes, actor_customer=customer, merge_metadata=True
-            )
+        except ValidationError as exc:
+            raise shopper_errors(exc) from None
         return customer_answer(request, customer)
 
     patch = put
@@ -259,11 +237,7 @@ class AccountClosureView(StorefrontView):
     @extend_schema(request=None, responses={200: status_ok}, tags=["Customers"])
     def post(self, request):
         """Start closing the account: a code goes to the customer's email or phone."""
-        customer = self.customer
-        identity = customer.email or customer.phone
-        verification_code_send(
-            store=self.store, identity=identity, purpose=Purpose.CLOSURE, customer=customer
-        )
+        services.customer_closure_code_send(customer=self.customer)
         return Response(OK)
 
 
@@ -275,14 +249,7 @@ class ConfirmAccountClosureView(StorefrontView):
     def post(self, request):
         """Close the account with the code: sessions end, personal data is erased."""
         data = valid(api.CodeSerializer, request.data)
-        customer = self.customer
-        verification_code_check(
-            store=self.store,
-            identity=customer.email or customer.phone,
-            purpose=Purpose.CLOSURE,
-            code=data["code"],
-        )
-        services.customer_close(customer=customer)
+        services.customer_close_with_code(customer=self.customer, code=data["code"])
         return Response(OK)
 
 

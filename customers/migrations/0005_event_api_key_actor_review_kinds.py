@@ -6,30 +6,69 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0004_search_document_index'),
-        ('stores', '0001_initial'),
+        ("customers", "0004_search_document_index"),
+        ("stores", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='customerevent',
-            name='event_single_actor',
+            model_name="customerevent",
+            name="event_single_actor",
         ),
         migrations.AddField(
-            model_name='customerevent',
-            name='actor_api_key',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to='stores.apikey'),
+            model_name="customerevent",
+            name="actor_api_key",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="+",
+                to="stores.apikey",
+            ),
         ),
         migrations.AlterField(
-            model_name='customerevent',
-            name='type',
-            field=models.CharField(choices=[('created', 'Customer created'), ('updated', 'Customer updated'), ('deleted', 'Customer deleted'), ('closed', 'Account closed'), ('registered', 'Registered an account'), ('logged_in', 'Logged in'), ('password_changed', 'Password changed'), ('address_added', 'Address added'), ('address_updated', 'Address updated'), ('address_deleted', 'Address deleted'), ('address_default_set', 'Default address changed'), ('order_placed', 'Order placed'), ('card_enrolled', 'Enrolled in a loyalty card'), ('stamps_added', 'Stamps added'), ('reward_redeemed', 'Reward redeemed'), ('stamps_adjusted', 'Stamps adjusted'), ('card_expired', 'Loyalty card expired'), ('review_posted', 'Review posted'), ('review_published', 'Review published'), ('review_hidden', 'Review hidden'), ('review_deleted', 'Review deleted'), ('note', 'Note')], max_length=32),
+            model_name="customerevent",
+            name="type",
+            field=models.CharField(
+                choices=[
+                    ("created", "Customer created"),
+                    ("updated", "Customer updated"),
+                    ("deleted", "Customer deleted"),
+                    ("closed", "Account closed"),
+                    ("registered", "Registered an account"),
+                    ("logged_in", "Logged in"),
+                    ("password_changed", "Password changed"),
+                    ("address_added", "Address added"),
+                    ("address_updated", "Address updated"),
+                    ("address_deleted", "Address deleted"),
+                    ("address_default_set", "Default address changed"),
+                    ("order_placed", "Order placed"),
+                    ("card_enrolled", "Enrolled in a loyalty card"),
+                    ("stamps_added", "Stamps added"),
+                    ("reward_redeemed", "Reward redeemed"),
+                    ("stamps_adjusted", "Stamps adjusted"),
+                    ("card_expired", "Loyalty card expired"),
+                    ("review_posted", "Review posted"),
+                    ("review_published", "Review published"),
+                    ("review_hidden", "Review hidden"),
+                    ("review_deleted", "Review deleted"),
+                    ("note", "Note"),
+                ],
+                max_length=32,
+            ),
         ),
         migrations.AddConstraint(
-            model_name='customerevent',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('actor_customer__isnull', True), ('actor_user__isnull', True)), models.Q(('actor_api_key__isnull', True), ('actor_user__isnull', True)), models.Q(('actor_api_key__isnull', True), ('actor_customer__isnull', True)), _connector='OR'), name='event_single_actor'),
+            model_name="customerevent",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("actor_customer__isnull", True), ("actor_user__isnull", True)),
+                    models.Q(("actor_api_key__isnull", True), ("actor_user__isnull", True)),
+                    models.Q(("actor_api_key__isnull", True), ("actor_customer__isnull", True)),
+                    _connector="OR",
+                ),
+                name="event_single_actor",
+            ),
         ),
     ]

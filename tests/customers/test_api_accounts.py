@@ -4,42 +4,32 @@ them (paths without a trailing slash, the store key as Bearer, Customer-Token)."
 import base64
 import io
 import re
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
+import time_machine
 from django.core import mail
 from django.utils import timezone
 from PIL import Image
 from rest_framework.test import APIClient
 
 from customers import notifications
-from customers.models import Customer, CustomerToken, Device, VerificationCode
+from customers.models import Customer, CustomerEvent, CustomerToken, Device, VerificationCode
 from customers.tokens import customer_token_issue
 from stores.services import api_key_create, api_key_revoke
 from tests import factories
+from tests.customers.test_api_social import (  # noqa: F401 (fixtures)
+    GOOGLE,
+    app_client,
+    google_token,
+    providers,
+    signing_key,
+    social_store,
+)
+from tests.helpers import as_customer, assert_error
 
 pytestmark = pytest.mark.django_db
 API = "/storefront/v1"
-
-
-@pytest.fixture
-def key(store):
-    return api_key_create(store=store, kind="publishable")
-
-
-@pytest.fixture
-def api(key):
-    client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key.raw}")
-    return client
-
-
-def as_customer(api, customer):
-    api.credentials(
-        HTTP_AUTHORIZATION=api._credentials["HTTP_AUTHORIZATION"],
-        HTTP_CUSTOMER_TOKEN=customer_token_issue(customer=customer),
-    )
-    return api
 
 
 @pytest.fixture
@@ -62,14 +52,6 @@ def registered(store):
 def last_code() -> str:
     texts = [m.body for m in mail.outbox] + [s.body for s in notifications.outbox]
     return re.search(r"\b(\d{6})\b", texts[-1]).group(1)
-
-
-def assert_error(response, status, field=None):
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert isinstance(body["errors"], list) and body["errors"] and all(body["errors"])
-    if field:
-        assert field in body["fields"], body
 
 
 # --- keys -----------------------------------------------------------------------------------
@@ -210,6 +192,7 @@ def test_codes_die_after_five_wrong_tries(api):
     assert not Customer.objects.exists()
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_codes_expire_after_ten_minutes(api):
     api.post(f"{API}/customers/request-creation-code", {"identity": "a@b.io"}, format="json")
     VerificationCode.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
@@ -286,6 +269,40 @@ def test_registering_turns_a_guest_record_into_an_account_with_its_orders(api, s
     assert not guest.is_guest and guest.first_name == "Now"
     order.refresh_from_db()
     assert order.customer_id == guest.pk
+
+
+def test_a_refused_registration_leaves_the_code_usable(api):
+    api.post(f"{API}/customers/request-creation-code", {"identity": "lin@example.com"})
+    code = last_code()
+    body = {"identity": "lin@example.com", "code": code, "name": "Lin Yu"}
+    assert_error(api.post(f"{API}/customers", {**body, "password": "short"}, format="json"), 422)
+    assert_error(api.post(f"{API}/customers", {**body, "name": "x" * 101}, format="json"), 422)
+    assert not Customer.objects.exists()
+    response = api.post(f"{API}/customers", {**body, "password": "long enough now"}, format="json")
+    assert response.status_code == 201, response.content
+
+
+def test_registering_with_a_name_over_the_limit_is_422_on_name(api):
+    api.post(f"{API}/customers/request-creation-code", {"identity": "lin@example.com"})
+    response = api.post(
+        f"{API}/customers",
+        {"identity": "lin@example.com", "code": last_code(), "name": f"Lin {'y' * 101}"},
+        format="json",
+    )
+    body = assert_error(response, 422, "name")
+    assert body["fields"] == {"name": ["Use at most 100 characters."]}
+
+
+def test_registering_with_bad_meta_is_422_on_meta(api):
+    api.post(f"{API}/customers/request-creation-code", {"identity": "lin@example.com"})
+    response = api.post(
+        f"{API}/customers",
+        {"identity": "lin@example.com", "code": last_code(), "name": "Lin", "meta": {"": 1}},
+        format="json",
+    )
+    assert assert_error(response, 422, "meta")["fields"] == {
+        "meta": ["Every metadata value needs a key."]
+    }
 
 
 def test_the_sixth_code_request_in_an_hour_is_throttled(api):
@@ -384,6 +401,70 @@ def test_verify_code_refuses_a_wrong_code(api, registered):
     assert_error(response, 422, "code")
 
 
+def logins_of(customer) -> list:
+    events = customer.events.filter(type=CustomerEvent.Type.LOGGED_IN).order_by("id")
+    return [(event.actor_customer_id, event.data) for event in events]
+
+
+def test_each_way_of_logging_in_opens_a_session_named_by_its_method(api, registered):
+    password = api.post(
+        f"{API}/customers/login",
+        {"identity": "ada@example.com", "password": "analytical engine"},
+        format="json",
+    )
+    api.post(f"{API}/customers/login-with-sms", {"phone": "+14155550123"}, format="json")
+    sms = api.post(
+        f"{API}/customers/verify-code",
+        {"identity": "+14155550123", "code": last_code()},
+        format="json",
+    )
+    assert password.status_code == sms.status_code == 200
+    assert logins_of(registered) == [
+        (registered.pk, {"method": "password"}),
+        (registered.pk, {"method": "sms"}),
+    ]
+    assert CustomerToken.objects.filter(customer=registered).count() == 2
+    registered.refresh_from_db()
+    assert registered.last_login_at is not None
+
+    api.post(f"{API}/customers/request-creation-code", {"identity": "lin@example.com"})
+    code = re.search(r"\b(\d{6})\b", mail.outbox[-1].body).group(1)  # (an SMS was sent too)
+    created = api.post(
+        f"{API}/customers",
+        {"identity": "lin@example.com", "code": code, "name": "Lin"},
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    lin = Customer.objects.get(public_id=created.json()["id"])
+    assert logins_of(lin) == [(lin.pk, {"method": "registration"})]
+
+
+def test_signing_in_with_google_is_a_login_named_google(
+    providers,  # noqa: F811 (a fixture imported from test_api_social)
+    signing_key,  # noqa: F811
+    social_store,  # noqa: F811
+):
+    response = app_client(social_store).post(
+        GOOGLE, {"idToken": google_token(signing_key)}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    customer = Customer.objects.get(public_id=response.json()["id"])
+    assert logins_of(customer) == [(customer.pk, {"method": "google"})]
+
+
+def test_a_login_code_for_an_account_closed_meanwhile_is_401_and_stays_unused(api, registered):
+    api.post(f"{API}/customers/login-with-sms", {"phone": "+14155550123"}, format="json")
+    Customer.objects.filter(pk=registered.pk).update(closed_at=timezone.now())
+    response = api.post(
+        f"{API}/customers/verify-code",
+        {"identity": "+14155550123", "code": last_code()},
+        format="json",
+    )
+    assert_error(response, 401)
+    assert VerificationCode.objects.get(purpose="login").used_at is None
+    assert not registered.events.filter(type=CustomerEvent.Type.LOGGED_IN).exists()
+
+
 # --- the customer's own data ----------------------------------------------------------------
 
 
@@ -413,6 +494,7 @@ def test_customer_calls_need_a_valid_token(api, registered, store, other_store):
     assert_error(api.get(f"{API}/customers/{stranger.public_id}"), 401)
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_expired_tokens_stop_working(api, registered):
     as_customer(api, registered)
     CustomerToken.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
@@ -470,6 +552,70 @@ def test_password_change_needs_the_current_one_and_ends_other_sessions(api, regi
         HTTP_AUTHORIZATION=api._credentials["HTTP_AUTHORIZATION"], HTTP_CUSTOMER_TOKEN=other_session
     )
     assert_error(stale.get(url), 401)
+
+
+def test_a_refused_profile_change_keeps_the_password_and_every_session(api, registered):
+    other_session = customer_token_issue(customer=registered)
+    as_customer(api, registered)
+    url = f"{API}/customers/{registered.public_id}"
+    response = api.put(
+        url,
+        {
+            "password": "a new long password",
+            "current_password": "analytical engine",
+            "first_name": "Augusta",
+            "email": "not-an-email",
+        },
+        format="json",
+    )
+    assert assert_error(response, 422, "email")["fields"].keys() == {"email"}
+    registered.refresh_from_db()
+    assert registered.check_password("analytical engine") and registered.first_name == "Ada"
+    assert not registered.events.exists()
+    stale = APIClient()
+    stale.credentials(
+        HTTP_AUTHORIZATION=api._credentials["HTTP_AUTHORIZATION"], HTTP_CUSTOMER_TOKEN=other_session
+    )
+    assert stale.get(url).status_code == 200
+
+
+def test_profile_errors_name_the_fields_the_app_sent(api, registered):
+    as_customer(api, registered)
+    url = f"{API}/customers/{registered.public_id}"
+    cases = [
+        ({"name": f"Ada {'x' * 101}"}, "name", "Use at most 100 characters."),
+        ({"first_name": "x" * 101}, "first_name", "Use at most 100 characters."),
+        ({"last_name": "x" * 101, "name": "Ada King"}, "last_name", "at most 100 characters"),
+        ({"meta": {"k" * 65: 1}}, "meta", "Metadata keys have at most 64 characters"),
+        ({"meta": ["a"]}, "meta", "Metadata must be an object of keys and values."),
+        ({"meta": {" tier": "gold"}}, "meta", "cannot start or end with a space"),
+    ]
+    for body, field, message in cases:
+        fields = assert_error(api.put(url, body, format="json"), 422)["fields"]
+        assert list(fields) == [field] and message in fields[field][0], (body, fields)
+    registered.refresh_from_db()
+    assert (registered.first_name, registered.last_name, registered.metadata) == (
+        "Ada",
+        "Lovelace",
+        {},
+    )
+
+
+def test_profile_birthday_is_kept_and_refused_in_the_future_or_before_1900(api, registered):
+    as_customer(api, registered)
+    url = f"{API}/customers/{registered.public_id}"
+    with time_machine.travel(datetime(2025, 6, 15, 12, tzinfo=UTC), tick=False):
+        future = api.put(url, {"birthday": "2025-06-16", "first_name": "Augusta"}, format="json")
+        too_old = api.put(url, {"birthday": "1899-12-31"}, format="json")
+        today = api.put(url, {"birthday": "2025-06-15"}, format="json")
+    assert assert_error(future, 422)["fields"] == {
+        "birthday": ["A birthday cannot be in the future."]
+    }
+    assert assert_error(too_old, 422)["fields"] == {"birthday": ["Enter a birthday from 1900 on."]}
+    assert today.status_code == 200 and today.json()["birthday"] == "2025-06-15"
+    registered.refresh_from_db()
+    assert registered.first_name == "Ada" and registered.birthday == date(2025, 6, 15)
+    assert api.put(url, {"birthday": None}, format="json").json()["birthday"] is None
 
 
 def png_bytes():

@@ -5,6 +5,7 @@ and addresses."""
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import time_machine
 from django.core import mail
 from django.db import connection
 from django.test import Client, RequestFactory
@@ -20,8 +21,9 @@ from loyalty.selectors import enrolment_list
 from orders.models import Order
 from stores.services import api_key_create, api_key_revoke
 from tests import factories
+from tests.helpers import assert_error
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.api_key("secret")]
 
 CUSTOMER_FIELDS = {
     "id",
@@ -68,19 +70,6 @@ PLACE_FIELDS = {
 
 
 @pytest.fixture
-def key(store):
-    return api_key_create(store=store, kind="secret")
-
-
-@pytest.fixture
-def api(key):
-    client = APIClient()
-    client.default_format = "json"
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key.raw}")
-    return client
-
-
-@pytest.fixture
 def base(store):
     return f"/api/v1/accounts/{store.pk}"
 
@@ -93,15 +82,6 @@ def card(store):
     factories.RewardFactory(card=card, name="Free cookie", stamps_required=2)
     factories.RewardFactory(card=card, name="Free coffee", stamps_required=8)
     return card
-
-
-def assert_error(response, status, *fields):
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert isinstance(body["errors"], list) and body["errors"] and all(body["errors"])
-    for field in fields:
-        assert field in body["fields"], body
-    return body
 
 
 def cards_of(customer):
@@ -435,7 +415,7 @@ def test_create_a_customer(api, base, store, key):
                 "last_name": "Lovelace",
                 "email": "ADA@Example.com",
                 "phone": "(415) 555-0123",
-                "birthday": "1815-12-10",
+                "birthday": "1985-12-10",
                 "metadata": {"source": "pos", "vip": True},
                 "external_references": [{"source": "erp", "external_id": "E-1"}],
                 "tags": ["VIP", "newsletter"],
@@ -456,7 +436,7 @@ def test_create_a_customer(api, base, store, key):
         "name": "Ada Lovelace",
         "email": "ada@example.com",
         "phone": "+14155550123",
-        "birthday": "1815-12-10",
+        "birthday": "1985-12-10",
         "metadata": {"source": "pos", "vip": True},
         "external_references": [{"source": "erp", "external_id": "E-1"}],
         "customer_cards": [],
@@ -752,7 +732,7 @@ def test_get_a_customer_with_cards_and_stamps(api, base, store, customer, card):
 
 def test_patch_changes_only_the_fields_sent(api, base, customer, store):
     customer.metadata = {"source": "pos", "tier": "gold"}
-    customer.birthday = datetime(1815, 12, 10).date()
+    customer.birthday = datetime(1985, 12, 10).date()
     customer.save()
     customer.tags.add(Tag.objects.create(store=store, name="old"))
 
@@ -765,7 +745,7 @@ def test_patch_changes_only_the_fields_sent(api, base, customer, store):
     body = response.json()
     assert body["first_name"] == "Ada" and body["last_name"] == "King"
     assert body["email"] == "ada@example.com" and body["phone"] == "+14155550123"
-    assert body["birthday"] == "1815-12-10"
+    assert body["birthday"] == "1985-12-10"
     assert body["metadata"] == {"tier": "platinum"}
     assert body["tags"] == ["old"]
     event = CustomerEvent.objects.get(customer=customer, type="updated")
@@ -921,6 +901,158 @@ def test_another_customers_address_is_not_found(api, base, customer, store):
     assert_error(api.patch(url, {"city": "X"}), 404)
     assert_error(api.delete(url), 404)
     assert Address.objects.filter(pk=theirs.pk, city="San Francisco").exists()
+
+
+# --- Who did it: the key on the timeline --------------------------------------------------
+
+
+def actors(customer_or_none, **filters) -> list:
+    """(type, actor api key id) of the events of a customer (or of deleted customers)."""
+    events = CustomerEvent.objects.filter(customer=customer_or_none, **filters).order_by("id")
+    return [(event.type, event.actor_api_key_id) for event in events]
+
+
+def test_every_customer_write_names_its_key_on_the_customers_timeline(api, base, card, key):
+    created = api.post(
+        f"{base}/customers",
+        {
+            "customer": {
+                "first_name": "Lin",
+                "email": "lin@example.com",
+                "external_references": [{"source": "pos", "external_id": "L-1"}],
+            },
+            "card_id": card.pk,
+        },
+    )
+    assert created.status_code == 201, created.content
+    lin = Customer.objects.get(pk=created.json()["id"])
+    retried = api.post(
+        f"{base}/customers",
+        {
+            "customer": {
+                "first_name": "Lin",
+                "last_name": "Yu",
+                "email": "lin@example.com",
+                "external_references": [
+                    {"source": "pos", "external_id": "L-1"},
+                    {"source": "erp", "external_id": "E-2"},
+                ],
+            }
+        },
+    )
+    assert retried.status_code == 200, retried.content
+    patched = api.patch(
+        f"{base}/customers/{lin.pk}",
+        {
+            "customer": {
+                "tags": ["vip"],
+                "external_references": [{"source": "web", "external_id": "W-3"}],
+            }
+        },
+    )
+    assert patched.status_code == 200, patched.content
+    addresses = f"{base}/customers/{lin.pk}/addresses"
+    first = api.post(addresses, {"street1": "1 Market St"}).json()
+    second = api.post(addresses, {"street1": "2 Mission St"}).json()
+    api.patch(f"{addresses}/{second['id']}", {"city": "Oakland", "is_default": True})
+    api.delete(f"{addresses}/{first['id']}")
+
+    mine = key.api_key.pk
+    assert actors(lin) == [
+        ("created", mine),
+        ("card_enrolled", mine),
+        ("updated", mine),  # the retry's last name
+        ("updated", mine),  # and its new reference
+        ("updated", mine),  # the tags
+        ("updated", mine),  # the new reference
+        ("address_added", mine),
+        ("address_added", mine),
+        ("address_updated", mine),
+        ("address_default_set", mine),
+        ("address_deleted", mine),
+    ]
+
+    assert api.delete(f"{base}/customers/{lin.pk}").status_code == 204
+    assert actors(None, type="deleted") == [("deleted", mine)]
+
+
+def test_the_console_timeline_names_the_key_that_made_a_change(
+    api, base, customer, store, staff_client
+):
+    named = api_key_create(store=store, kind="secret", name="Till sync")
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {named.raw}")
+    response = client.patch(
+        f"{base}/customers/{customer.pk}", {"customer": {"last_name": "King"}}, format="json"
+    )
+    assert response.status_code == 200, response.content
+    page = staff_client.get(f"/console/customers/{customer.pk}/").content.decode()
+    assert "by API key Till sync" in page
+
+
+# --- One rule for every face: names, birthdays, metadata keys -----------------------------
+
+
+@pytest.mark.parametrize("field", ["first_name", "last_name"])
+def test_a_name_over_100_characters_is_422_on_its_field(api, base, customer, field):
+    fields = {"first_name": "Lin", "email": "lin@example.com", field: "x" * 101}
+    created = api.post(f"{base}/customers", {"customer": fields})
+    assert assert_error(created, 422)["fields"] == {field: ["Use at most 100 characters."]}
+    patched = api.patch(f"{base}/customers/{customer.pk}", {"customer": {field: "y" * 101}})
+    assert assert_error(patched, 422)["fields"] == {field: ["Use at most 100 characters."]}
+    customer.refresh_from_db()
+    assert (customer.first_name, customer.last_name) == ("Ada", "Lovelace")
+    assert not Customer.objects.filter(email="lin@example.com").exists()
+
+
+@pytest.mark.parametrize(
+    ("birthday", "message"),
+    [
+        ("2025-06-16", "A birthday cannot be in the future."),
+        ("1899-12-31", "Enter a birthday from 1900 on."),
+    ],
+)
+def test_a_birthday_in_the_future_or_before_1900_is_422(api, base, customer, birthday, message):
+    with time_machine.travel(datetime(2025, 6, 15, 12, tzinfo=UTC), tick=False):
+        created = api.post(
+            f"{base}/customers",
+            {"customer": {"first_name": "Lin", "email": "lin@example.com", "birthday": birthday}},
+        )
+        patched = api.patch(
+            f"{base}/customers/{customer.pk}",
+            {"customer": {"birthday": birthday, "last_name": "King"}},
+        )
+        today = api.patch(
+            f"{base}/customers/{customer.pk}", {"customer": {"birthday": "2025-06-15"}}
+        )
+    assert assert_error(created, 422)["fields"] == {"birthday": [message]}
+    assert assert_error(patched, 422)["fields"] == {"birthday": [message]}
+    assert today.status_code == 200 and today.json()["birthday"] == "2025-06-15"
+    customer.refresh_from_db()
+    assert customer.last_name == "Lovelace"
+
+
+@pytest.mark.parametrize(
+    ("metadata", "message"),
+    [
+        ({"": 1}, "Every metadata value needs a key."),
+        ({"k" * 65: 1}, "Metadata keys have at most 64 characters"),
+        ({"tier ": "gold"}, "cannot start or end with a space"),
+        ({f"key{n}": n for n in range(51)}, "at most 50 keys"),
+        ({"notes": "x" * 1001}, "at most 1000 characters"),
+    ],
+)
+def test_metadata_rules_are_422_on_metadata(api, base, customer, metadata, message):
+    created = api.post(
+        f"{base}/customers",
+        {"customer": {"first_name": "Lin", "email": "lin@example.com", "metadata": metadata}},
+    )
+    patched = api.patch(f"{base}/customers/{customer.pk}", {"customer": {"metadata": metadata}})
+    for response in (created, patched):
+        fields = assert_error(response, 422)["fields"]
+        assert list(fields) == ["metadata"] and message in fields["metadata"][0], fields
+    customer.refresh_from_db()
+    assert customer.metadata == {}
 
 
 # --- The schema ---------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 import io
+from datetime import UTC, date, datetime
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, transaction
@@ -360,3 +362,112 @@ def test_photo_copies_drop_jpeg_comments(store):
     customer = customer_create(store=store, first_name="Ada", email="a@b.io", photo=upload)
     with customer.photo.open("rb") as handle:
         assert b"Secret St" not in handle.read()
+
+
+# --- one rule for every face: names, birthdays, metadata keys ------------------------------
+
+
+@pytest.mark.parametrize("field", ["first_name", "last_name"])
+def test_a_name_over_100_characters_is_refused_not_cut(store, customer, field):
+    fields = {"first_name": "Grace", "email": "grace@example.com", field: "x" * 101}
+    with pytest.raises(ValidationError) as excinfo:
+        customer_create(store=store, **fields)
+    assert errors_of(excinfo) == {field: ["Use at most 100 characters."]}
+    assert not Customer.objects.filter(email="grace@example.com").exists()
+
+    with pytest.raises(ValidationError) as excinfo:
+        customer_update(customer=customer, data={field: "y" * 101, "phone": "+14155550199"})
+    assert errors_of(excinfo) == {field: ["Use at most 100 characters."]}
+    customer.refresh_from_db()
+    assert (customer.first_name, customer.last_name) == ("Ada", "Lovelace")
+    assert customer.phone == "+14155550123"
+    # 100 characters is the limit, not past it.
+    customer_update(customer=customer, data={field: "z" * 100})
+    customer.refresh_from_db()
+    assert getattr(customer, field) == "z" * 100
+
+
+@pytest.mark.parametrize(
+    ("birthday", "message"),
+    [
+        (date(2025, 6, 16), "A birthday cannot be in the future."),
+        (date(1899, 12, 31), "Enter a birthday from 1900 on."),
+        (date(1815, 12, 10), "Enter a birthday from 1900 on."),
+    ],
+)
+def test_a_birthday_in_the_future_or_before_1900_is_refused(store, customer, birthday, message):
+    with time_machine.travel(datetime(2025, 6, 15, 12, tzinfo=UTC), tick=False):
+        with pytest.raises(ValidationError) as excinfo:
+            customer_create(store=store, first_name="Lin", email="lin@x.com", birthday=birthday)
+        assert errors_of(excinfo) == {"birthday": [message]}
+        with pytest.raises(ValidationError) as excinfo:
+            customer_update(customer=customer, data={"birthday": birthday, "last_name": "King"})
+        assert errors_of(excinfo) == {"birthday": [message]}
+    customer.refresh_from_db()
+    assert customer.birthday is None and customer.last_name == "Lovelace"
+    assert not Customer.objects.filter(email="lin@x.com").exists()
+
+
+def test_a_birthday_today_in_the_stores_time_zone_and_1900_are_accepted(store, customer):
+    store.timezone = "Pacific/Auckland"  # already the 16th there at noon UTC on the 15th
+    store.save()
+    with time_machine.travel(datetime(2025, 6, 15, 12, tzinfo=UTC), tick=False):
+        customer_update(customer=customer, data={"birthday": date(2025, 6, 16)})
+        made = customer_create(
+            store=store, first_name="Lin", email="lin@x.com", birthday=date(1900, 1, 1)
+        )
+    customer.refresh_from_db()
+    assert customer.birthday == date(2025, 6, 16) and made.birthday == date(1900, 1, 1)
+
+
+@pytest.mark.parametrize(
+    ("metadata", "message"),
+    [
+        ({"": "orphan"}, "Every metadata value needs a key."),
+        ({"k" * 65: 1}, "Metadata keys have at most 64 characters"),
+        ({" tier": "gold"}, "cannot start or end with a space"),
+        ({"tier\n": "gold"}, "cannot start or end with a space"),
+        ({"ti\x00er": "gold"}, "control characters"),
+        ({f"key{n}": n for n in range(51)}, "at most 50 keys"),
+        ({"notes": "x" * 1001}, "at most 1000 characters"),
+        ({"deep": {"a": ["y" * 999]}}, "at most 1000 characters"),
+        ([("a", 1)], "Metadata must be an object of keys and values."),
+    ],
+)
+def test_metadata_keys_and_values_follow_one_set_of_rules(store, customer, metadata, message):
+    with pytest.raises(ValidationError) as excinfo:
+        customer_create(store=store, first_name="Lin", email="lin@x.com", metadata=metadata)
+    assert message in " ".join(errors_of(excinfo)["metadata"])
+    for merge in (False, True):
+        with pytest.raises(ValidationError) as excinfo:
+            customer_update(customer=customer, data={"metadata": metadata}, merge_metadata=merge)
+        assert message in " ".join(errors_of(excinfo)["metadata"])
+    customer.refresh_from_db()
+    assert customer.metadata == {}
+
+
+def test_metadata_within_the_rules_is_kept_as_sent(store, customer):
+    metadata = {
+        "k" * 64: "x" * 998,  # "x"*998 is 1000 characters as JSON
+        "Favourite drink": "flat white",
+        "pos:id": 12,
+        "vip": True,
+        "sizes": ["S", "M"],
+    }
+    made = customer_create(store=store, first_name="Lin", email="lin@x.com", metadata=metadata)
+    assert made.metadata == metadata
+
+
+def test_merged_metadata_counts_every_key_and_may_drop_an_old_bad_key(customer):
+    Customer.objects.filter(pk=customer.pk).update(
+        metadata={"k" * 70: "from before the rules", **{f"key{n}": n for n in range(49)}}
+    )
+    customer.refresh_from_db()
+    with pytest.raises(ValidationError) as excinfo:
+        customer_update(customer=customer, data={"metadata": {"new": 1}}, merge_metadata=True)
+    assert "at most 50 keys" in " ".join(errors_of(excinfo)["metadata"])
+    customer_update(
+        customer=customer, data={"metadata": {"k" * 70: None, "new": 1}}, merge_metadata=True
+    )
+    customer.refresh_from_db()
+    assert "k" * 70 not in customer.metadata and customer.metadata["new"] == 1

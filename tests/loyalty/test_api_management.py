@@ -19,8 +19,9 @@ from loyalty.selectors import enrolment_list, ledger_balance
 from loyalty.services import card_enrol, enrolment_expire, reward_redeem, stamp_add
 from stores.services import api_key_create, api_key_revoke
 from tests import factories
+from tests.helpers import assert_error
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.api_key("secret")]
 
 CARD_FIELDS = {
     "id",
@@ -55,19 +56,6 @@ ENTRY_FIELDS = {
 
 
 @pytest.fixture
-def key(store):
-    return api_key_create(store=store, kind="secret")
-
-
-@pytest.fixture
-def api(key):
-    client = APIClient()
-    client.default_format = "json"
-    client.credentials(HTTP_AUTHORIZATION=f"Bearer {key.raw}")
-    return client
-
-
-@pytest.fixture
 def base(store):
     return f"/api/v1/accounts/{store.pk}"
 
@@ -93,15 +81,6 @@ def enrolment(customer, card):
 def card_url(base, customer, enrolment):
     """The enrolment's own path: …/customers/{customer_id}/customer_cards/{id}."""
     return f"{base}/customers/{customer.pk}/customer_cards/{enrolment.pk}"
-
-
-def assert_error(response, status, field=None):
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert isinstance(body["errors"], list) and body["errors"] and all(body["errors"])
-    if field:
-        assert field in body["fields"], body
-    return body
 
 
 def foreign_objects(other_store):
@@ -583,6 +562,7 @@ def test_enrol_and_send_the_card_links(api, base, customer, card):
     assert code in notifications.outbox[0].body
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_enrol_refusals(api, base, customer, enrolment, store, other_store):
     url = f"{base}/customers/{customer.pk}/customer_cards"
     body = assert_error(api.post(url, {"card_id": enrolment.card_id}), 422, "card_id")
@@ -640,6 +620,7 @@ def test_a_long_note_is_refused(api, card_url):
     assert_error(api.post(f"{card_url}/stamp", {"note": "x" * 256}), 422, "note")
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_stamps_past_the_daily_limit_are_refused(api, card_url, card, enrolment):
     card.max_stamps_per_day = 3
     card.save()
@@ -653,6 +634,7 @@ def test_stamps_past_the_daily_limit_are_refused(api, card_url, card, enrolment)
     assert enrolment.stamps_count == 5
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_an_expired_card_takes_no_stamps(api, base, customer, store):
     card = factories.LoyaltyCardFactory(store=store, expiry_days=10, initial_stamps=5)
     reward = factories.RewardFactory(card=card, stamps_required=5)
@@ -701,6 +683,22 @@ def test_redeem_a_reward(api, card_url, enrolment, reward, key):
     assert enrolment.stamps_count == 1
 
 
+def test_enrolling_stamping_and_redeeming_name_the_key_on_the_customers_timeline(
+    api, base, customer, card, reward, key
+):
+    enrolled = api.post(f"{base}/customers/{customer.pk}/customer_cards", {"card_id": card.pk})
+    assert enrolled.status_code == 201, enrolled.content
+    card_url = f"{base}/customers/{customer.pk}/customer_cards/{enrolled.json()['id']}"
+    assert api.post(f"{card_url}/stamp", {"stamps": 3}).status_code == 200
+    assert api.post(f"{card_url}/redeem", {"reward_id": reward.pk}).status_code == 200
+    events = customer.events.order_by("id").values_list("type", "actor_api_key")
+    assert list(events) == [
+        ("card_enrolled", key.api_key.pk),
+        ("stamps_added", key.api_key.pk),
+        ("reward_redeemed", key.api_key.pk),
+    ]
+
+
 def test_redeem_with_too_few_stamps_is_refused(api, card_url, enrolment, reward):
     body = assert_error(api.post(f"{card_url}/redeem", {"reward_id": reward.pk}), 422, "reward_id")
     assert body["errors"] == ["Free coffee needs 5 stamps; the card has 2."]
@@ -733,6 +731,7 @@ def test_redeem_refusals(api, card_url, enrolment, card, store, other_store):
 # --- History ------------------------------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("frozen_clock")
 def test_history_lists_the_ledger_newest_first_with_its_actors(
     api, base, customer, card, reward, key, staff_client
 ):
