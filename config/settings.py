@@ -152,6 +152,7 @@ AXES_CLIENT_IP_CALLABLE = "stores.clients.client_address"
 AXES_LOCKOUT_TEMPLATE = "registration/login_blocked.html"
 AXES_RESET_ON_SUCCESS = False  # a success does not wipe failures another address made
 AXES_ENABLE_ACCESS_FAILURE_LOG = True  # each failed sign-in, for the admin (capped per user)
+AXES_VERBOSE = False  # no banner on every manage.py command; failures and lockouts still log
 LOGIN_REDIRECT_URL = "/console/"
 LOGOUT_REDIRECT_URL = "/console/login/"
 
