@@ -177,7 +177,9 @@ class CustomerAdmin(admin.ModelAdmin):
     list_select_related = ["store"]
     # Shown as the search box's fields; get_search_results hands the term to the selector.
     search_fields = ["first_name", "last_name", "email", "phone"]
-    search_help_text = "Name, email, phone (typed any way) or an external id."
+    search_help_text = (
+        "Name, email, phone (typed any way), card code, external id or customer id (customer_…)."
+    )
     show_full_result_count = False
     autocomplete_fields = ["tags"]
     readonly_fields = [

@@ -5,10 +5,6 @@ import re
 import phonenumbers
 from django.core.exceptions import ValidationError
 
-# ISO 3166-1 alpha-2 codes of the world's regions, as the phone numbering plan knows them (it
-# lists every assigned country and territory; "001" is its code for non-geographic numbers).
-COUNTRY_CODES = frozenset(code for code in phonenumbers.SUPPORTED_REGIONS if code.isalpha())
-
 
 def normalize_phone(raw: str, region: str | None = None) -> str:
     """Return `raw` in E.164, reading national formats as numbers of `region`.

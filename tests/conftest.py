@@ -145,6 +145,13 @@ def api(key):
 
 
 @pytest.fixture
+def shopper(key, customer):
+    """An API client with `key` as Bearer and a Customer-Token of the `customer` fixture (Ada,
+    registered): on the shopper API, Ada logged in."""
+    return client_of(key, customer)
+
+
+@pytest.fixture
 def frozen_clock():
     """The clock stands still at FROZEN_NOW, for tests that depend on the date or the time of
     day (daily limits, "this week", date filters, expiry): none fails across midnight."""

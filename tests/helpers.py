@@ -1,6 +1,7 @@
-"""What the API tests share: a client carrying a store's key (and a customer's token), the
-error shape both APIs answer with, and the instant date-dependent tests run at. The fixtures
-over them (`key`, `api`, `frozen_clock`) are in tests/conftest.py."""
+"""What the tests share: a client carrying a store's key (and a customer's token), the error
+shape both APIs answer with, the instant date-dependent tests run at, and the management forms
+of the Django admin inlines a test leaves empty. The fixtures over them (`key`, `api`,
+`frozen_clock`) are in tests/conftest.py."""
 
 from datetime import UTC, datetime
 
@@ -43,3 +44,18 @@ def assert_error(response, status, *fields):
     for field in fields:
         assert field in body["fields"], body
     return body
+
+
+def empty_inlines(*prefixes) -> dict:
+    """The management forms of a Django admin page's inlines that a test leaves empty."""
+    data = {}
+    for prefix in prefixes:
+        data.update(
+            {
+                f"{prefix}-TOTAL_FORMS": "0",
+                f"{prefix}-INITIAL_FORMS": "0",
+                f"{prefix}-MIN_NUM_FORMS": "0",
+                f"{prefix}-MAX_NUM_FORMS": "1000",
+            }
+        )
+    return data

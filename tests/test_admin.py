@@ -31,6 +31,7 @@ from stores.identifiers import hash_secret
 from stores.models import ApiKey, Store
 from stores.services import api_key_create
 from tests import factories
+from tests.helpers import empty_inlines
 
 # Measured on SQLite: the changelist runs 7 queries (session, user, the store and tag filters,
 # the count, the page, the page's tags); the change form 9, or 10 while the content-type cache
@@ -44,21 +45,6 @@ def _admin_url(model, view, *args):
     return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
 
 
-def _empty_inlines(*prefixes):
-    """The management forms of inlines the test leaves empty."""
-    data = {}
-    for prefix in prefixes:
-        data.update(
-            {
-                f"{prefix}-TOTAL_FORMS": "0",
-                f"{prefix}-INITIAL_FORMS": "0",
-                f"{prefix}-MIN_NUM_FORMS": "0",
-                f"{prefix}-MAX_NUM_FORMS": "1000",
-            }
-        )
-    return data
-
-
 def _customer_form(store, **fields):
     data = {
         "store": store.pk,
@@ -68,7 +54,7 @@ def _customer_form(store, **fields):
         "phone": "",
         "birthday": "",
         "metadata": "",
-        **_empty_inlines("addresses", "cards"),
+        **empty_inlines("addresses", "cards"),
     }
     data.update(fields)
     return data
@@ -362,7 +348,7 @@ def test_a_bad_contact_is_a_form_error(admin_client, store, fields, field, messa
 
 def test_changing_a_customer_records_the_changed_fields(admin_client, admin_user, customer):
     data = _customer_form(customer.store, first_name="Ada", last_name="King", phone="415 555 0123")
-    data.update({"email": "ada@example.com", **_empty_inlines("orders")})
+    data.update({"email": "ada@example.com", **empty_inlines("orders")})
 
     response = admin_client.post(_admin_url(Customer, "change", customer.pk), data)
 
@@ -420,7 +406,7 @@ def test_adding_a_store_shows_its_keys_once_and_stores_only_hashes(admin_client)
             "apple_client_ids": "[]",
             "google_client_ids": "[]",
             "facebook_app_id": "",
-            **_empty_inlines("api_keys"),
+            **empty_inlines("api_keys"),
         },
     )
 
@@ -447,7 +433,7 @@ def test_a_store_saved_with_blank_sign_in_ids_keeps_empty_lists(admin_client, st
             "apple_client_ids": "",
             "google_client_ids": "",
             "facebook_app_id": "",
-            **_empty_inlines("api_keys"),
+            **empty_inlines("api_keys"),
         },
     )
 
@@ -528,7 +514,7 @@ def _card_admin_data(store, **fields):
         "initial_stamps": "0",
         "card_color": "#1F2937",
         "text_color": "#FFFFFF",
-        **_empty_inlines("rewards"),
+        **empty_inlines("rewards"),
     }
     data.update(fields)
     return data

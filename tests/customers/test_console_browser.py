@@ -49,7 +49,7 @@ def test_staff_work_a_customer_from_search_to_delete(live_server, page, shop):
 
     # Find Ada by her phone, typed as people type it; the results update as you type.
     page.get_by_role("link", name="Customers").first.click()
-    page.get_by_placeholder("Name, email, phone or card code").fill("(415) 555-0123")
+    page.get_by_placeholder("Name, email, phone, card code or customer id").fill("(415) 555-0123")
     rows = page.get_by_test_id("customer-row")
     rows.first.wait_for()
     page.wait_for_function("document.querySelectorAll('[data-testid=customer-row]').length === 1")

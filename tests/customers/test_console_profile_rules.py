@@ -9,6 +9,7 @@ import time_machine
 from django.urls import reverse
 
 from customers.models import Customer
+from tests.helpers import empty_inlines
 
 pytestmark = pytest.mark.django_db
 
@@ -130,16 +131,8 @@ def test_the_admin_refuses_what_the_console_refuses(admin_client, store, custome
         "phone": "+14155550123",
         "birthday": "",
         "metadata": "{}",
+        **empty_inlines("addresses", "cards"),
     }
-    for prefix in ("addresses", "cards"):
-        base.update(
-            {
-                f"{prefix}-TOTAL_FORMS": "0",
-                f"{prefix}-INITIAL_FORMS": "0",
-                f"{prefix}-MIN_NUM_FORMS": "0",
-                f"{prefix}-MAX_NUM_FORMS": "1000",
-            }
-        )
     with time_machine.travel(datetime(2025, 6, 15, 12, tzinfo=UTC), tick=False):
         future = admin_client.post(url, {**base, "birthday": "2025-06-16"})
         bad_key = admin_client.post(url, {**base, "metadata": '{"%s": 1}' % ("k" * 65)})

@@ -5,12 +5,11 @@ are phone regions, not ISO 3166-1 codes."""
 
 import pytest
 from django.urls import reverse
-from rest_framework.test import APIClient
 
 from customers.models import Address
-from customers.tokens import customer_token_issue
 from stores.services import api_key_create
 from tests import factories
+from tests.helpers import client_of
 
 pytestmark = pytest.mark.django_db
 
@@ -19,22 +18,10 @@ REFUSED = ["ZZ", "XK", "AC", "TA", "U1"]
 ACCEPTED = ["AQ", "BV", "us"]
 
 
-def _shopper(store, customer):
-    client = APIClient()
-    client.credentials(
-        HTTP_AUTHORIZATION=f"Bearer {api_key_create(store=store, kind='publishable').raw}",
-        HTTP_CUSTOMER_TOKEN=customer_token_issue(customer=customer),
-    )
-    return client
-
-
-def _back_office(store):
-    client = APIClient()
-    client.default_format = "json"
-    client.credentials(
-        HTTP_AUTHORIZATION=f"Bearer {api_key_create(store=store, kind='secret').raw}"
-    )
-    return client
+@pytest.fixture
+def back_office(store):
+    """A management API client with a secret key of `store`."""
+    return client_of(api_key_create(store=store, kind="secret"))
 
 
 def _assert_422_on_country(response):
@@ -46,20 +33,18 @@ def _assert_422_on_country(response):
 
 
 @pytest.mark.parametrize("country", REFUSED)
-def test_a_shopper_place_with_an_unknown_country_is_422(store, customer, country):
-    api = _shopper(store, customer)
-
+def test_a_shopper_place_with_an_unknown_country_is_422(shopper, country):
     _assert_422_on_country(
-        api.post("/storefront/v1/customers/places", {**PLACE, "country": country}, format="json")
+        shopper.post(
+            "/storefront/v1/customers/places", {**PLACE, "country": country}, format="json"
+        )
     )
     assert not Address.objects.exists()
 
 
 @pytest.mark.parametrize("country", ACCEPTED)
-def test_a_shopper_place_in_any_iso_country_is_saved(store, customer, country):
-    api = _shopper(store, customer)
-
-    response = api.post(
+def test_a_shopper_place_in_any_iso_country_is_saved(shopper, country):
+    response = shopper.post(
         "/storefront/v1/customers/places", {**PLACE, "country": country}, format="json"
     )
 
@@ -67,12 +52,11 @@ def test_a_shopper_place_in_any_iso_country_is_saved(store, customer, country):
     assert response.json()["country"] == country.upper()
 
 
-def test_a_shopper_place_cannot_be_changed_to_an_unknown_country(store, customer):
+def test_a_shopper_place_cannot_be_changed_to_an_unknown_country(shopper, customer):
     address = factories.AddressFactory(customer=customer, country="US")
-    api = _shopper(store, customer)
 
     _assert_422_on_country(
-        api.put(
+        shopper.put(
             f"/storefront/v1/customers/places/{address.public_id}", {"country": "XK"}, format="json"
         )
     )
@@ -80,11 +64,10 @@ def test_a_shopper_place_cannot_be_changed_to_an_unknown_country(store, customer
     assert address.country == "US"
 
 
-def test_a_checkout_to_a_new_place_in_an_unknown_country_is_422(store, customer):
+def test_a_checkout_to_a_new_place_in_an_unknown_country_is_422(shopper, store):
     product = factories.ProductFactory(store=store)
-    api = _shopper(store, customer)
 
-    response = api.post(
+    response = shopper.post(
         "/storefront/v1/orders",
         {
             "items": [{"product": product.public_id}],
@@ -101,11 +84,9 @@ def test_a_checkout_to_a_new_place_in_an_unknown_country_is_422(store, customer)
 
 
 @pytest.mark.parametrize("country", REFUSED)
-def test_a_management_address_with_an_unknown_country_is_422(store, customer, country):
-    api = _back_office(store)
-
+def test_a_management_address_with_an_unknown_country_is_422(back_office, store, customer, country):
     _assert_422_on_country(
-        api.post(
+        back_office.post(
             f"/api/v1/accounts/{store.pk}/customers/{customer.pk}/addresses",
             {**PLACE, "country": country},
         )
@@ -113,10 +94,8 @@ def test_a_management_address_with_an_unknown_country_is_422(store, customer, co
     assert not Address.objects.exists()
 
 
-def test_a_management_address_in_antarctica_is_saved(store, customer):
-    api = _back_office(store)
-
-    response = api.post(
+def test_a_management_address_in_antarctica_is_saved(back_office, store, customer):
+    response = back_office.post(
         f"/api/v1/accounts/{store.pk}/customers/{customer.pk}/addresses",
         {**PLACE, "country": "aq"},
     )
@@ -125,12 +104,11 @@ def test_a_management_address_in_antarctica_is_saved(store, customer):
     assert response.json()["country"] == "AQ"
 
 
-def test_a_management_address_cannot_be_changed_to_an_unknown_country(store, customer):
+def test_a_management_address_cannot_be_changed_to_an_unknown_country(back_office, store, customer):
     address = factories.AddressFactory(customer=customer, country="US")
-    api = _back_office(store)
 
     _assert_422_on_country(
-        api.patch(
+        back_office.patch(
             f"/api/v1/accounts/{store.pk}/customers/{customer.pk}/addresses/{address.pk}",
             {"country": "ZZ"},
         )

@@ -1,5 +1,6 @@
 import pytest
 from django.db import connection
+from django.urls import reverse
 
 from customers.models import Customer, ExternalReference
 from customers.selectors import customer_list
@@ -137,3 +138,33 @@ def test_search_by_id_or_code_is_one_query(store, people, django_assert_num_quer
     for query in (ada.public_id, "ab12-cd34", "AB12 CD34", "ada love", "4155550123"):
         with django_assert_num_queries(1):
             assert len(list(customer_list(store=store, query=query))) == 1, query
+
+
+# Where staff search customers: (client fixture, page, what its search box says, the results).
+SEARCH_BOXES = {
+    "console": (
+        "staff_client",
+        "customers:list",
+        'placeholder="Name, email, phone, card code or customer id"',
+        lambda context: context["page_obj"].object_list,
+    ),
+    "admin": (
+        "admin_client",
+        "admin:customers_customer_changelist",
+        "card code, external id or customer id",
+        lambda context: context["cl"].result_list,
+    ),
+}
+
+
+@pytest.mark.parametrize("where", SEARCH_BOXES)
+def test_a_search_box_says_it_finds_a_customer_id_and_a_card_code(request, store, people, where):
+    fixture, page, says, results = SEARCH_BOXES[where]
+    client, url = request.getfixturevalue(fixture), reverse(page)
+    ada, grace = people
+    factories.CustomerCardFactory(customer=grace, code="900100000042")
+
+    assert says in client.get(url).content.decode()
+    for query, name in ((ada.public_id, "Ada Lovelace"), ("9001 0000-0042", "Grace Hopper")):
+        found = results(client.get(url, {"q": query}).context)
+        assert [customer.name for customer in found] == [name], query

@@ -5,25 +5,15 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import ValidationError
-from rest_framework.test import APIClient
 
 from customers.models import Customer
 from orders.models import Order, OrderLine
 from orders.services import order_create
-from stores.services import api_key_create, store_update
+from stores.services import store_update
 from tests import factories
 
 pytestmark = pytest.mark.django_db
 API = "/storefront/v1"
-
-
-@pytest.fixture
-def api(store):
-    client = APIClient()
-    client.credentials(
-        HTTP_AUTHORIZATION=f"Bearer {api_key_create(store=store, kind='publishable').raw}"
-    )
-    return client
 
 
 @pytest.fixture

@@ -50,12 +50,6 @@ def someone(store, **kwargs):
 
 
 @pytest.fixture
-def shopper(key, customer):
-    """The `customer` fixture (Ada, registered) logged in."""
-    return client_of(key, customer)
-
-
-@pytest.fixture
 def espresso(store):
     return factories.ProductFactory(store=store, name="Espresso")
 

@@ -8,7 +8,7 @@ from django.urls import reverse
 from customers.models import CustomerEvent
 from reviews.models import Review
 from tests import factories
-from tests.helpers import client_of
+from tests.helpers import empty_inlines
 
 pytestmark = pytest.mark.django_db
 API = "/storefront/v1"
@@ -26,15 +26,18 @@ def review_events(**filters):
     )
 
 
+def assert_one_event_per_review(reviews, type, actor_user):
+    events = review_events()
+    assert [event.type for event in events] == [type] * len(reviews)
+    assert {(event.customer_id, event.data["review"]) for event in events} == {
+        (review.author_id, review.public_id) for review in reviews
+    }
+    assert {event.actor_user for event in events} == {actor_user}
+
+
 def review_of(store, **kwargs) -> Review:
     author = kwargs.pop("author", None) or factories.CustomerFactory(store=store, phone="")
     return factories.ReviewFactory(author=author, **kwargs)
-
-
-@pytest.fixture
-def shopper(key, customer):
-    """The `customer` fixture signed in to the shopper API."""
-    return client_of(key, customer)
 
 
 # --- The shopper ----------------------------------------------------------------------------
@@ -99,12 +102,7 @@ def test_bulk_publish_records_one_event_per_review(member, store):
     hidden = [review_of(store, status=Review.Status.HIDDEN) for _ in range(2)]
     manager.post(reverse("reviews:bulk"), {"action": "publish", "ids": [r.pk for r in hidden]})
 
-    events = review_events()
-    assert [event.type for event in events] == [CustomerEvent.Type.REVIEW_PUBLISHED] * 2
-    assert {(event.customer_id, event.data["review"]) for event in events} == {
-        (review.author_id, review.public_id) for review in hidden
-    }
-    assert {event.actor_user for event in events} == {manager.user}
+    assert_one_event_per_review(hidden, CustomerEvent.Type.REVIEW_PUBLISHED, manager.user)
 
 
 def test_bulk_delete_records_one_event_per_review(member, store):
@@ -117,12 +115,7 @@ def test_bulk_delete_records_one_event_per_review(member, store):
     manager.post(reverse("reviews:bulk"), {"action": "delete", "ids": ids, "confirm": "yes"})
 
     assert not Review.objects.exists()
-    events = review_events()
-    assert [event.type for event in events] == [CustomerEvent.Type.REVIEW_DELETED] * 2
-    assert {(event.customer_id, event.data["review"]) for event in events} == {
-        (review.author_id, review.public_id) for review in reviews
-    }
-    assert {event.actor_user for event in events} == {manager.user}
+    assert_one_event_per_review(reviews, CustomerEvent.Type.REVIEW_DELETED, manager.user)
 
 
 def test_hiding_and_deleting_one_review_in_the_console(member, store):
@@ -191,14 +184,8 @@ def test_the_admin_actions_record_one_event_per_review_by_the_admin(admin_client
 def test_changing_the_status_on_the_admin_form_goes_through_the_service(admin_client, admin_user):
     review = review_of(factories.StoreFactory())
     url = reverse("admin:reviews_review_change", args=[review.pk])
-    inline = {
-        "media-TOTAL_FORMS": "0",
-        "media-INITIAL_FORMS": "0",
-        "media-MIN_NUM_FORMS": "0",
-        "media-MAX_NUM_FORMS": "1000",
-    }
 
-    response = admin_client.post(url, {"status": "hidden", **inline})
+    response = admin_client.post(url, {"status": "hidden", **empty_inlines("media")})
 
     assert response.status_code == 302, response.context["adminform"].form.errors
     review.refresh_from_db()
