@@ -120,7 +120,7 @@ class ManagementCustomerWriteSerializer(serializers.Serializer):
         "to one customer of the store. On update, references not held yet are added.",
     )
     tags = serializers.ListField(
-        child=serializers.CharField(max_length=64, allow_blank=True),
+        child=serializers.CharField(allow_blank=True),  # length: customers.services.tags_clean
         required=False,
         allow_null=True,
         help_text="Tag names; on update the list replaces the customer's tags.",

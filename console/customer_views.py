@@ -25,7 +25,7 @@ from customers.forms import (
     CustomerForm,
     add_service_errors,
 )
-from customers.models import Address, Customer, Tag
+from customers.models import Address, Customer, CustomerEvent, Tag
 from customers.services import (
     address_create,
     address_delete,
@@ -42,6 +42,12 @@ from stores.access import console_view
 from stores.paging import paginate
 
 RECENT_ORDERS = 10
+REVIEW_EVENTS = {
+    CustomerEvent.Type.REVIEW_POSTED,
+    CustomerEvent.Type.REVIEW_PUBLISHED,
+    CustomerEvent.Type.REVIEW_HIDDEN,
+    CustomerEvent.Type.REVIEW_DELETED,
+}
 
 
 def _customer(request, pk) -> Customer:
@@ -162,9 +168,24 @@ def customer_detail(request, pk):
             .select_related("product")
             .order_by("-created_at")[:10]
         ),
-        "events": selectors.customer_timeline(customer=customer),
+        "events": _with_review_links(request, selectors.customer_timeline(customer=customer)),
     }
     return render(request, "customers/customer_detail.html", context)
+
+
+def _with_review_links(request, events: list[CustomerEvent]) -> list[CustomerEvent]:
+    """`events`, each review event carrying `review_pk`, its review's id while the review
+    exists and the user may open its console page (None otherwise): one query, however many
+    events. An event keeps the review's public id only, so that it reads after a deletion."""
+    reviewed = [event for event in events if event.type in REVIEW_EVENTS]
+    found = {}
+    if reviewed and request.access.can("moderate_reviews"):
+        ids = {event.data.get("review") for event in reviewed} - {None}
+        reviews = Review.objects.filter(store=request.access.store, public_id__in=ids)
+        found = dict(reviews.values_list("public_id", "pk"))
+    for event in reviewed:
+        event.review_pk = found.get(event.data.get("review"))
+    return events
 
 
 def _customer_form_context(request, form, **extra):

@@ -19,6 +19,7 @@ from customers.services import (
     address_data_clean,
     customer_data_clean,
     metadata_clean,
+    tags_clean,
 )
 from stores.forms import ListFilterForm, add_service_errors
 from stores.standards import choices_with, country_choices
@@ -120,11 +121,15 @@ class MetadataField(forms.Field):
 
 
 class TagsField(forms.CharField):
-    """Tags typed as "vip, newsletter"."""
+    """Tags typed as "vip, newsletter". The rules on a tag (its length) are the service's,
+    whose message shows on this field; a long tag is refused, never cut."""
 
     def to_python(self, value):
         value = super().to_python(value)
-        return [tag.strip()[:64] for tag in value.split(",") if tag.strip()]
+        try:
+            return tags_clean(value.split(","))
+        except ValidationError as exc:
+            raise ValidationError(exc.error_dict["tags"]) from exc
 
 
 SERVICE_CHECKED = ("first_name", "last_name", "birthday", "metadata")

@@ -83,6 +83,7 @@ BIRTHDAY_EARLIEST = date(1900, 1, 1)
 METADATA_MAX_KEYS = 50
 METADATA_KEY_MAX_LENGTH = 64
 METADATA_VALUE_MAX_LENGTH = 1000  # characters of the value written as JSON
+TAG_MAX_LENGTH = Tag._meta.get_field("name").max_length
 
 
 def validation_error_from_integrity(exc: IntegrityError) -> ValidationError:
@@ -328,7 +329,8 @@ def customer_data_clean(
     customer_update apply, and that an email or a phone remains; every field's errors come in
     one ValidationError. Forms call it to show them on their fields; the services call it
     again. With `customer` (an update) their own email and phone are no conflict, and with
-    `merge_metadata` the metadata is merged into theirs."""
+    `merge_metadata` the metadata is merged into theirs. Tags, when present, are checked
+    (tags_clean) but not returned: the services set them."""
     errors: dict[str, list] = {}
     cleaned = _collect(errors, _clean_names, data) or {}
     contact = {field: data[field] for field in ("email", "phone") if field in data}
@@ -341,6 +343,8 @@ def customer_data_clean(
     if "metadata" in data:
         current = customer.metadata if customer is not None and merge_metadata else None
         cleaned["metadata"] = _collect(errors, metadata_clean, data["metadata"], merge_into=current)
+    if "tags" in data:  # checked only: the services set the tags (tags_clean again)
+        _collect(errors, tags_clean, data["tags"])
     if not {"email", "phone"} & set(errors):
         email = cleaned.get("email", customer.email if customer else "")
         phone = cleaned.get("phone", customer.phone if customer else "")
@@ -363,14 +367,37 @@ def _unique_slug(store, first_name: str, last_name: str) -> str:
     return f"{base}-{_random_suffix()}"
 
 
+def tags_clean(names: Iterable[str] | None) -> list[str]:
+    """The tag names of `names` as they are kept: trimmed, blanks dropped, each once whatever
+    its case (the first spelling wins). A name longer than TAG_MAX_LENGTH is refused, never
+    cut: a ValidationError on "tags" naming it (every face shows it on its tags field)."""
+    cleaned, seen, problems = [], set(), []
+    for raw in names or ():
+        if raw is None:
+            continue
+        if not isinstance(raw, str):
+            problems.append(ValidationError("Tags are text.", code="invalid"))
+            continue
+        name = raw.strip()
+        if len(name) > TAG_MAX_LENGTH:
+            problems.append(
+                ValidationError(
+                    "A tag has at most %(max)s characters; “%(shown)s” has %(length)s.",
+                    code="too_long",
+                    params={"max": TAG_MAX_LENGTH, "shown": _shown(name), "length": len(name)},
+                )
+            )
+        elif name and name.lower() not in seen:
+            seen.add(name.lower())
+            cleaned.append(name)
+    if problems:
+        raise ValidationError({"tags": problems})
+    return cleaned
+
+
 def _tags_for(store, names: Iterable[str]) -> list[Tag]:
     tags = []
-    seen = set()
-    for raw in names:
-        name = (raw or "").strip()[:64]
-        if not name or name.lower() in seen:
-            continue
-        seen.add(name.lower())
+    for name in tags_clean(names):
         tag = Tag.objects.filter(store=store, name__iexact=name).first()
         if tag is None:
             tag = Tag.objects.create(store=store, name=name)
@@ -458,12 +485,15 @@ def customer_create(
     """Create a customer of `store`, with a slug, tags and references, and a "created" event.
 
     Email (stored lower-case) and phone (stored E.164) must be unique in the store, and one of
-    them is required; names, birthday and metadata follow customer_data_clean.
+    them is required; names, birthday, metadata and tags follow customer_data_clean.
     """
     errors: dict[str, list] = {}
     fields = {"first_name": first_name, "last_name": last_name, "email": email, "phone": phone}
     cleaned = _collect(
-        errors, customer_data_clean, store, {**fields, "birthday": birthday, "metadata": metadata}
+        errors,
+        customer_data_clean,
+        store,
+        {**fields, "birthday": birthday, "metadata": metadata, "tags": tags},
     )
     password_hash = _collect(errors, _clean_password, password) if password else None
     photo_file = _collect(errors, _clean_photo, photo)

@@ -17,6 +17,7 @@ from loyalty.models import CustomerCard, LoyaltyCard, Reward, StampEntry
 from loyalty.selectors import enrolable_cards, ledger_balance
 from loyalty.services import (
     REWARD_FIELDS,
+    card_code_clean,
     card_enrol,
     card_enrol_check,
     card_save,
@@ -158,6 +159,13 @@ class StampEntryInline(ReadOnlyAdminMixin, admin.TabularInline):
 
 
 class EnrolmentAddForm(forms.ModelForm):
+    # The code's rules are loyalty.services.card_code_clean's (its messages, not the model's).
+    code = forms.CharField(
+        required=False,
+        help_text="The barcode of a card you hand out: letters and digits, stored in capitals "
+        "without spaces or dashes. Leave it empty for a new 12-digit code.",
+    )
+
     class Meta:
         model = CustomerCard
         fields = ["customer", "card"]
@@ -175,6 +183,11 @@ class EnrolmentAddForm(forms.ModelForm):
         if customer and card:
             try:
                 card_enrol_check(customer=customer, card=card)
+            except ValidationError as exc:
+                add_service_errors(self, exc)
+        if customer and cleaned.get("code"):
+            try:
+                cleaned["code"] = card_code_clean(store=customer.store, code=cleaned["code"])
             except ValidationError as exc:
                 add_service_errors(self, exc)
         return cleaned
@@ -211,7 +224,7 @@ class CustomerCardAdmin(admin.ModelAdmin):
         ),
         ("Record", {"fields": ["created_at", "updated_at"]}),
     ]
-    add_fieldsets = [(None, {"fields": ["customer", "card"]})]
+    add_fieldsets = [(None, {"fields": ["customer", "card", "code"]})]
     readonly_fields = ["ledger_total", "entries_link", "effective_status_display"]
     inlines = [StampEntryInline]
     actions = ["expire_enrolments"]
@@ -237,6 +250,7 @@ class CustomerCardAdmin(admin.ModelAdmin):
         enrolment = card_enrol(
             customer=form.cleaned_data["customer"],
             card=form.cleaned_data["card"],
+            code=form.cleaned_data.get("code") or None,
             actor_user=request.user,
         )
         adopt_saved(obj, enrolment)

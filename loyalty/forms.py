@@ -12,7 +12,13 @@ from django.forms import BaseInlineFormSet, inlineformset_factory
 from django.forms.models import construct_instance
 
 from loyalty.models import MAX_STAMPS_REQUIRED, LoyaltyCard, Reward
-from loyalty.services import CARD_BOUNDS, MAX_STAMPS_PER_CALL, card_clean, reward_cost_clean
+from loyalty.services import (
+    CARD_BOUNDS,
+    MAX_STAMPS_PER_CALL,
+    NOTE_MAX_LENGTH,
+    card_clean,
+    reward_cost_clean,
+)
 from stores.forms import add_service_errors
 
 
@@ -173,7 +179,10 @@ class StampForm(forms.Form):
             "max_value": f"Add from 1 to {MAX_STAMPS_PER_CALL} stamps at a time.",
         },
     )
-    note = forms.CharField(label="Note", required=False, max_length=255)
+    # The length is the service's rule (its message); the browser stops there.
+    note = forms.CharField(
+        label="Note", required=False, widget=forms.TextInput(attrs={"maxlength": NOTE_MAX_LENGTH})
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

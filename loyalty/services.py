@@ -5,6 +5,7 @@ in one transaction, holding the enrolment's row lock so that concurrent stamps o
 neither lose an update nor record a wrong balance_after.
 """
 
+import re
 import secrets
 from collections.abc import Iterable
 from datetime import datetime, time, timedelta
@@ -15,7 +16,7 @@ from django.db.models import F, Sum
 from django.utils import timezone
 
 from customers.models import Customer, CustomerEvent
-from customers.selectors import customers_with_references
+from customers.selectors import CODE_SEPARATORS, customers_with_references
 from customers.services import (
     customer_create,
     customer_update,
@@ -33,6 +34,23 @@ from loyalty.models import (
 
 MAX_STAMPS_PER_CALL = 100
 CODE_DIGITS = 12
+CODE_MAX_LENGTH = CustomerCard._meta.get_field("code").max_length
+NOTE_MAX_LENGTH = StampEntry._meta.get_field("note").max_length
+# A code set by hand (the barcode of a card handed out) is letters and digits; it is stored as
+# the generator's are, in capitals, without the spaces or dashes typed between groups (search
+# finds it however it is typed: customers.selectors). The separators are search's own.
+_CODE_CHARACTERS = re.compile(r"[0-9A-Za-z]+", re.ASCII)
+CODE_CHARACTERS_MESSAGE = (
+    "A card code takes letters A–Z and digits only; spaces and dashes between groups are dropped."
+)
+CODE_LENGTH_MESSAGE = f"A card code has at most {CODE_MAX_LENGTH} letters and digits."
+CODE_EMPTY_MESSAGE = "Enter the card's code (letters and digits)."
+CODE_TAKEN_MESSAGE = next(
+    constraint.violation_error_message
+    for constraint in CustomerCard._meta.constraints
+    if constraint.name == "enrolment_code_unique_per_store"
+)
+NOTE_MESSAGE = f"A note has at most {NOTE_MAX_LENGTH} characters."
 
 
 def _refusal(field: str, message: str, code: str) -> ValidationError:
@@ -42,6 +60,37 @@ def _refusal(field: str, message: str, code: str) -> ValidationError:
 
 def _new_code() -> str:
     return "".join(secrets.choice("0123456789") for _ in range(CODE_DIGITS))
+
+
+def card_code_normalise(code: str) -> str:
+    """A card code as it is stored: upper case, without the spaces or dashes typed between
+    groups ("ab12-cd34" → "AB12CD34"). Anything but ASCII letters and digits (once those
+    separators are gone), nothing at all, or more than CODE_MAX_LENGTH characters is a
+    ValidationError on "code"."""
+    compact = CODE_SEPARATORS.sub("", str(code or ""))
+    if not compact:
+        raise _refusal("code", CODE_EMPTY_MESSAGE, "required")
+    if not _CODE_CHARACTERS.fullmatch(compact):
+        raise _refusal("code", CODE_CHARACTERS_MESSAGE, "invalid")
+    if len(compact) > CODE_MAX_LENGTH:
+        raise _refusal("code", CODE_LENGTH_MESSAGE, "too_long")
+    return compact.upper()
+
+
+def card_code_clean(*, store, code: str) -> str:
+    """card_code_normalise(code), refused on "code" when another card of `store` has it."""
+    code = card_code_normalise(code)
+    if CustomerCard.objects.filter(store=store, code=code).exists():
+        raise _refusal("code", CODE_TAKEN_MESSAGE, "taken")
+    return code
+
+
+def _note_clean(note: str | None) -> str:
+    """A ledger note is at most NOTE_MAX_LENGTH characters: refused on "note", never cut."""
+    note = note or ""
+    if len(note) > NOTE_MAX_LENGTH:
+        raise _refusal("note", NOTE_MESSAGE, "too_long")
+    return note
 
 
 def _lock(enrolment: CustomerCard) -> CustomerCard:
@@ -100,23 +149,38 @@ def card_enrol(
     actor_user=None,
     actor_api_key=None,
     issued_at: datetime | None = None,
+    code: str | None = None,
 ) -> CustomerCard:
-    """Enrol `customer` in `card` with a fresh barcode code, applying the card's welcome stamps
-    (initial_stamps) as a "welcome" ledger entry. Refused as card_enrol_check says."""
-    card_enrol_check(customer=customer, card=card)
+    """Enrol `customer` in `card`, applying the card's welcome stamps (initial_stamps) as a
+    "welcome" ledger entry. The barcode is `code` when given (the card handed to them, stored
+    by card_code_normalise and free in the store: else an error on "code"), or a fresh one.
+    Refused as card_enrol_check says."""
+    errors: dict[str, list] = {}
+    try:
+        card_enrol_check(customer=customer, card=card)
+    except ValidationError as exc:
+        exc.update_error_dict(errors)
+    chosen = None
+    if code is not None:
+        try:
+            chosen = card_code_clean(store=customer.store, code=code)
+        except ValidationError as exc:
+            exc.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
     issued_at = issued_at or timezone.now()
     expires_at = issued_at + timedelta(days=card.expiry_days) if card.expiry_days else None
     if card.expires_at and (expires_at is None or card.expires_at < expires_at):
         expires_at = card.expires_at
 
-    for _attempt in range(5):
+    for _attempt in range(1 if chosen else 5):
         try:
             with transaction.atomic():
                 enrolment = CustomerCard.objects.create(
                     store_id=customer.store_id,
                     customer=customer,
                     card=card,
-                    code=_new_code(),
+                    code=chosen or _new_code(),
                     issued_at=issued_at,
                     expires_at=expires_at,
                 )
@@ -147,6 +211,8 @@ def card_enrol(
                 raise ValidationError(
                     {"card_id": ["The customer is already enrolled in this card."]}
                 ) from exc
+            if chosen:  # taken meanwhile by another request
+                raise _refusal("code", CODE_TAKEN_MESSAGE, "taken") from exc
             continue  # a code collision: draw another code
     raise ValidationError({"card_id": ["Could not issue a card code; try again."]})
 
@@ -251,6 +317,7 @@ def stamp_add(
         raise _refusal(
             "stamps", f"Add from 1 to {MAX_STAMPS_PER_CALL} stamps at a time.", "invalid"
         )
+    note = _note_clean(note)
     with transaction.atomic():
         locked = _lock(enrolment)
         _refuse_if_closed(locked, "stamps")
@@ -269,7 +336,7 @@ def stamp_add(
             delta=count,
             actor_user=actor_user,
             actor_api_key=actor_api_key,
-            note=note[:255],
+            note=note,
         )
         CustomerCard.objects.filter(pk=locked.pk).update(
             stamps_count=F("stamps_count") + count, last_stamped_at=timezone.now()
@@ -304,6 +371,7 @@ def reward_redeem(
         raise ValidationError({"reward_id": ["This reward belongs to another card."]})
     if not reward.active:
         raise ValidationError({"reward_id": ["This reward is not available any more."]})
+    note = _note_clean(note)
     with transaction.atomic():
         locked = _lock(enrolment)
         _refuse_if_closed(locked, "reward_id")
@@ -322,7 +390,7 @@ def reward_redeem(
             actor_api_key=actor_api_key,
             reward=reward,
             reward_name=reward.name,
-            note=note[:255],
+            note=note,
         )
         updated = CustomerCard.objects.filter(pk=locked.pk, stamps_count__gte=cost).update(
             stamps_count=F("stamps_count") - cost
@@ -351,6 +419,7 @@ def enrolment_adjust(
     """Correct a balance by `delta` (either sign, not zero); the balance never goes below 0."""
     if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0:
         raise ValidationError({"delta": ["Give a whole number of stamps other than 0."]})
+    note = _note_clean(note)
     with transaction.atomic():
         locked = _lock(enrolment)
         if locked.stamps_count + delta < 0:
@@ -365,7 +434,7 @@ def enrolment_adjust(
             delta=delta,
             actor_user=actor_user,
             actor_api_key=actor_api_key,
-            note=note[:255],
+            note=note,
         )
         CustomerCard.objects.filter(pk=locked.pk).update(stamps_count=F("stamps_count") + delta)
         event_record(
@@ -373,7 +442,7 @@ def enrolment_adjust(
             type=CustomerEvent.Type.STAMPS_ADJUSTED,
             actor_user=actor_user,
             actor_api_key=actor_api_key,
-            data={"card": locked.card.name, "delta": delta, "note": note[:255]},
+            data={"card": locked.card.name, "delta": delta, "note": note},
         )
     return _refresh_into(enrolment, locked)
 

@@ -261,12 +261,15 @@ class CustomerCardListView(CustomerCardsView):
         tags=TAGS,
     )
     def post(self, request, **kwargs):
-        """Enrol the customer in a card; its welcome stamps (initial_stamps) are applied. With
+        """Enrol the customer in a card; its welcome stamps (initial_stamps) are applied. The
+        card's `code` is the one given (the barcode of a card handed out) or a new one. With
         `send_card_links`, the card's code and wallet links are e-mailed / texted to them."""
         customer = self.customer()
         data = _valid(api.EnrolRequestSerializer, request.data)
         card = _card_of_store(self.store, data["card_id"])
-        enrolment = services.card_enrol(customer=customer, card=card, actor_api_key=self.api_key)
+        enrolment = services.card_enrol(
+            customer=customer, card=card, code=data.get("code"), actor_api_key=self.api_key
+        )
         enrolment = (
             selectors.enrolment_list(customer=customer)
             .select_related("customer", "store")

@@ -173,6 +173,13 @@ class RewardListParams(serializers.Serializer):
 
 class EnrolRequestSerializer(serializers.Serializer):
     card_id = serializers.IntegerField(help_text="A card of the store.")
+    code = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        help_text="The barcode of a card handed to the customer: letters and digits, stored in "
+        "capitals without the spaces or dashes between groups (`ab12-cd34` is `AB12CD34`), "
+        "free in the store. Without it a new 12-digit code is issued.",
+    )
     send_card_links = serializers.BooleanField(
         required=False, default=False, help_text="E-mail / text the card's code and wallet links."
     )
@@ -190,7 +197,8 @@ class StampRequestSerializer(serializers.Serializer):
         },
     )
     skip_notifications = serializers.BooleanField(required=False, default=False)
-    note = serializers.CharField(required=False, default="", allow_blank=True, max_length=255)
+    # At most 255 characters: loyalty.services refuses a longer note with its own message.
+    note = serializers.CharField(required=False, default="", allow_blank=True)
 
 
 class RedeemRequestSerializer(serializers.Serializer):
