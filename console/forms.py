@@ -1,8 +1,6 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row
 from django import forms
-from django.contrib.auth import get_user_model
-from django.db.models import Q
 
 from stores.models import ApiKey, Store, StoreMembership
 from stores.standards import choices_with
@@ -40,8 +38,14 @@ class StoreSettingsForm(forms.ModelForm):
         )
 
 
-class MemberAddForm(forms.Form):
-    user = forms.CharField(label="Username or email", max_length=254)
+class MemberInviteForm(forms.Form):
+    """Invite someone by e-mail: they join when they open the link (invitation_create)."""
+
+    email = forms.EmailField(
+        label="Email",
+        max_length=254,
+        help_text="We send them a link to join: they create an account or sign in.",
+    )
     role = forms.ChoiceField(choices=StoreMembership.Role.choices, initial="staff")
 
     def __init__(self, *args, **kwargs):
@@ -49,14 +53,41 @@ class MemberAddForm(forms.Form):
         self.helper = FormHelper()
         self.helper.form_tag = False
 
-    def clean_user(self):
-        value = self.cleaned_data["user"].strip()
-        users = get_user_model().objects.filter(
-            Q(username__iexact=value) | Q(email__iexact=value), is_active=True
-        )
-        if users.count() != 1:
-            raise forms.ValidationError("No single active user has this username or email.")
-        return users.get()
+
+class InvitationAcceptForm(forms.Form):
+    """The account a new member creates from an invitation; the rules are invitation_accept_
+    new_user's (the service's "password" errors are shown beside the first password box)."""
+
+    service_error_fields = {"password": ["password1"]}
+
+    username = forms.CharField(
+        max_length=150,
+        help_text="Letters, digits and @ . + - _ only. You sign in with it.",
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autocapitalize": "none"}),
+    )
+    password1 = forms.CharField(
+        label="Password",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text="At least 8 characters, not only digits, not a common password.",
+    )
+    password2 = forms.CharField(
+        label="Password again",
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+
+    def clean(self):
+        cleaned = super().clean()
+        first, second = cleaned.get("password1"), cleaned.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", "The two passwords are not the same.")
+        return cleaned
 
 
 class MemberRoleForm(forms.Form):

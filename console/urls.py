@@ -11,6 +11,12 @@ urlpatterns = [
     path("settings/", views.store_settings, name="settings"),
     path("settings/members/", views.members, name="members"),
     path("settings/members/<int:pk>/", views.member_update, name="member_update"),
+    path(
+        "settings/members/invitations/<int:pk>/revoke/",
+        views.invitation_revoke_view,
+        name="invitation_revoke",
+    ),
+    path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("settings/keys/", views.api_keys, name="api_keys"),
     path("settings/keys/<int:pk>/revoke/", views.api_key_revoke_view, name="api_key_revoke"),
 ]

@@ -1,19 +1,34 @@
+from django.conf import settings
 from django.contrib import messages
+from django.contrib.auth import login
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
-from django.views.decorators.http import require_POST
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_protect
+from django.views.decorators.http import require_http_methods, require_POST
 
-from console.forms import ApiKeyCreateForm, MemberAddForm, MemberRoleForm, StoreSettingsForm
+from console.forms import (
+    ApiKeyCreateForm,
+    InvitationAcceptForm,
+    MemberInviteForm,
+    MemberRoleForm,
+    StoreSettingsForm,
+)
 from console.selectors import dashboard_figures
 from customers.models import Customer, CustomerEvent
 from stores.access import console_view, switch_store
 from stores.forms import add_service_errors
-from stores.models import ApiKey, Store, StoreMembership
+from stores.models import ApiKey, Store, StoreInvitation, StoreMembership
 from stores.services import (
     api_key_create,
     api_key_revoke,
-    membership_add,
+    invitation_accept_existing_user,
+    invitation_accept_new_user,
+    invitation_create,
+    invitation_find,
+    invitation_revoke,
     membership_change_role,
     membership_remove,
     store_update,
@@ -76,28 +91,102 @@ def store_settings(request):
 
 @console_view("manage_members")
 def members(request):
+    """The store's members, its pending invitations, and the form that invites someone. The
+    answer to an invitation is the same whoever the address belongs to (invitation_create)."""
     store = request.access.store
-    form = MemberAddForm(request.POST or None)
+    form = MemberInviteForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            membership_add(
-                store=store, user=form.cleaned_data["user"], role=form.cleaned_data["role"]
+            invitation = invitation_create(
+                store=store,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                invited_by=request.user,
             )
         except ValidationError as exc:
             add_service_errors(form, exc)
         else:
-            messages.success(
-                request, f"{form.cleaned_data['user']} can now work in “{store.name}”."
-            )
+            messages.success(request, f"Invitation sent to {invitation.email}.")
             return redirect("console:members")
     context = {
         "form": form,
         "memberships": StoreMembership.objects.filter(store=store)
         .select_related("user")
         .order_by("user__username"),
+        "invitations": StoreInvitation.objects.filter(
+            store=store, accepted_at__isnull=True, revoked_at__isnull=True
+        )
+        .select_related("invited_by")
+        .order_by("email"),
+        "now": timezone.now(),
+        "ttl_days": settings.INVITATION_TTL_DAYS,
         "roles": StoreMembership.Role.choices,
     }
     return render(request, "console/members.html", context)
+
+
+@require_POST
+@console_view("manage_members")
+def invitation_revoke_view(request, pk):
+    invitation = get_object_or_404(StoreInvitation, pk=pk, store=request.access.store)
+    invitation_revoke(invitation=invitation)
+    messages.success(
+        request, f"Invitation to {invitation.email} revoked: its link no longer works."
+    )
+    return redirect("console:members")
+
+
+def _invitation_invalid(request):
+    # Unknown, used, revoked or expired: one page, one status, so a link tells nothing more.
+    return render(request, "console/invitation_invalid.html", status=404)
+
+
+@never_cache
+@csrf_protect
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request, token):
+    """The page an invitation's link opens (no store yet, so outside console_view): a new
+    person creates an account here; a signed-in one joins with the account that has the
+    invited address. Either way they land on the store's dashboard with the invited role."""
+    invitation = invitation_find(token)
+    if invitation is None:
+        return _invitation_invalid(request)
+    signed_in = request.user.is_authenticated
+    form = None if signed_in else InvitationAcceptForm(request.POST or None)
+    error = ""
+    if request.method == "POST" and (signed_in or form.is_valid()):
+        try:
+            if signed_in:
+                membership = invitation_accept_existing_user(token=token, user=request.user)
+            else:
+                membership = invitation_accept_new_user(
+                    token=token,
+                    username=form.cleaned_data["username"],
+                    password=form.cleaned_data["password1"],
+                )
+                login(request, membership.user, backend="django.contrib.auth.backends.ModelBackend")
+        except ValidationError as exc:
+            if getattr(exc, "code", None) == "invitation_invalid":
+                return _invitation_invalid(request)
+            if form is not None and hasattr(exc, "error_dict"):
+                add_service_errors(form, exc)
+            else:
+                error = " ".join(exc.messages)
+        else:
+            switch_store(request, membership.store_id)
+            messages.success(
+                request,
+                f"Welcome to {membership.store.name}: you work here as "
+                f"{membership.get_role_display()}.",
+            )
+            return redirect("console:dashboard")
+    context = {
+        "invitation": invitation,
+        "form": form,
+        "error": error,
+        "other_address": signed_in and not invitation.addressed_to(request.user),
+    }
+    return render(request, "console/invitation_accept.html", context)
 
 
 @require_POST

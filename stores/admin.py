@@ -14,7 +14,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils import timezone
 
-from stores.models import ApiKey, Product, Store, StoreMembership
+from stores.models import ApiKey, Product, Store, StoreInvitation, StoreMembership
 from stores.money import money_format
 from stores.services import (
     STORE_SETTINGS,
@@ -215,6 +215,44 @@ class StoreMembershipAdmin(admin.ModelAdmin):
     search_fields = ["user__username", "user__email", "store__name"]
     autocomplete_fields = ["user", "store"]
     readonly_fields = ["created_at"]
+
+
+@admin.register(StoreInvitation)
+class StoreInvitationAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Who invited whom into which store, and who accepted: the record of every invitation.
+    Owners send and revoke them in the console; the token's hash is never shown."""
+
+    list_display = [
+        "email",
+        "store",
+        "role",
+        "invited_by",
+        "created_at",
+        "expires_at",
+        "accepted_by",
+        "accepted_at",
+        "revoked_at",
+    ]
+    list_filter = [
+        "role",
+        ("accepted_at", admin.EmptyFieldListFilter),
+        ("revoked_at", admin.EmptyFieldListFilter),
+        "store",
+    ]
+    list_select_related = ["store", "invited_by", "accepted_by"]
+    search_fields = ["email", "store__name"]
+    fields = [
+        "store",
+        "email",
+        "role",
+        "invited_by",
+        "created_at",
+        "expires_at",
+        "accepted_by",
+        "accepted_at",
+        "revoked_at",
+    ]
+    readonly_fields = fields
 
 
 @admin.register(ApiKey)

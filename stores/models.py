@@ -191,3 +191,59 @@ class Product(models.Model):
                     ]
                 }
             )
+
+
+class StoreInvitation(models.Model):
+    """An invitation to work in a store, e-mailed as a link. Only a SHA-256 of the link's token
+    is kept; it is used once, expires (INVITATION_TTL_DAYS) and can be revoked. The row is the
+    record of who invited whom, and who accepted."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(help_text="Lower case: the invitation is bound to this address.")
+    role = models.CharField(
+        max_length=16, choices=StoreMembership.Role.choices, default=StoreMembership.Role.STAFF
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(default=now, editable=False)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["store", "email"],
+                condition=Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_one_open_per_address",
+                violation_error_message="This address already has an open invitation.",
+            ),
+            models.CheckConstraint(
+                condition=Q(role__in=["owner", "manager", "staff"]), name="invitation_role_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(accepted_at__isnull=True) | Q(revoked_at__isnull=True),
+                name="invitation_accepted_or_revoked",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.email} → {self.store} ({self.get_role_display()})"
+
+    def addressed_to(self, user) -> bool:
+        """Whether `user`'s account has the invited address (whatever its case)."""
+        return (user.email or "").strip().lower() == self.email

@@ -1,15 +1,26 @@
-"""Creating stores, their settings, keys, members and products."""
+"""Creating stores, their settings, keys, members (by invitation) and products."""
 
+import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
 from django.db import transaction
+from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
 from stores.identifiers import hash_secret, new_secret
-from stores.models import ApiKey, Product, Store, StoreMembership
+from stores.models import ApiKey, Product, Store, StoreInvitation, StoreMembership
 from stores.standards import COUNTRIES, CURRENCIES, PHONE_REGIONS, TIME_ZONES
+
+logger = logging.getLogger(__name__)
 
 VISIBLE_PREFIX_LENGTH = 12
 
@@ -140,14 +151,6 @@ def store_update(*, store: Store, data: dict) -> Store:
     return store
 
 
-def membership_add(*, store: Store, user, role: str) -> StoreMembership:
-    if StoreMembership.objects.filter(store=store, user=user).exists():
-        raise ValidationError({"user": ["This person is already a member of the store."]})
-    if role not in StoreMembership.Role.values:
-        raise ValidationError({"role": ["Choose owner, manager or staff."]})
-    return StoreMembership.objects.create(store=store, user=user, role=role)
-
-
 def _owners_left(store: Store, *, without: StoreMembership) -> int:
     return (
         StoreMembership.objects.filter(store=store, role=StoreMembership.Role.OWNER)
@@ -180,6 +183,208 @@ def membership_remove(*, membership: StoreMembership) -> None:
         ):
             raise ValidationError("The store needs at least one owner.")
         membership.delete()
+
+
+# --- Invitations ----------------------------------------------------------------------------
+#
+# A person joins a store by opening a link e-mailed to their address. The owner who invites
+# learns nothing about the address (whether anyone uses it, in which store): the answer, the
+# work done and the e-mail are the same for every address. Only a SHA-256 of the link's token
+# is kept; the link works once, until INVITATION_TTL_DAYS pass or the owner revokes it.
+
+INVITATION_INVALID = "This invitation is no longer valid."
+
+
+def _normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def _open_invitations():
+    return StoreInvitation.objects.filter(
+        accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+    )
+
+
+def invitation_url(token: str) -> str:
+    """The absolute link of an invitation (SITE_URL: it is sent outside any request)."""
+    path = reverse("console:invitation_accept", args=[token])
+    return settings.SITE_URL.rstrip("/") + path
+
+
+def _invitation_send(*, invitation: StoreInvitation, token: str) -> None:
+    context = {
+        "store": invitation.store,
+        "role": invitation.get_role_display(),
+        "email": invitation.email,
+        "url": invitation_url(token),
+        "expires_at": invitation.expires_at,
+        "ttl_days": settings.INVITATION_TTL_DAYS,
+    }
+    subject = render_to_string("console/email/invitation_subject.txt", context)
+    body = render_to_string("console/email/invitation.txt", context)
+    send_mail(" ".join(subject.split()), body, settings.DEFAULT_FROM_EMAIL, [invitation.email])
+
+
+def invitation_create(*, store: Store, email: str, role: str, invited_by) -> StoreInvitation:
+    """Invite `email` to work in `store` with `role`: an open invitation to the same address is
+    revoked (the new one replaces it), and the link is e-mailed once the invitation is committed.
+
+    Whether the address belongs to an account, here or in another store, is never looked up, so
+    the answer is the same for every address; only an address of this store's own members (the
+    owner sees them on the members page) is refused."""
+    email = _normalise_email(email)
+    errors = {}
+    try:
+        validate_email(email)
+    except ValidationError:
+        errors["email"] = ["Enter a valid email address."]
+    if len(email) > StoreInvitation._meta.get_field("email").max_length:
+        errors["email"] = ["An email address has at most 254 characters."]
+    if role not in StoreMembership.Role.values:
+        errors["role"] = ["Choose owner, manager or staff."]
+    if errors:
+        raise ValidationError(errors)
+    token = new_secret()
+    with transaction.atomic():
+        # One invitation at a time per store: re-inviting the same address twice at once
+        # would otherwise trip the "one open invitation" constraint.
+        Store.objects.select_for_update().get(pk=store.pk)
+        if StoreMembership.objects.filter(store=store, user__email__iexact=email).exists():
+            raise ValidationError({"email": ["Someone with this address is already a member."]})
+        now = timezone.now()
+        StoreInvitation.objects.filter(
+            store=store, email=email, accepted_at__isnull=True, revoked_at__isnull=True
+        ).update(revoked_at=now)
+        invitation = StoreInvitation.objects.create(
+            store=store,
+            email=email,
+            role=role,
+            token_hash=hash_secret(token),
+            invited_by=invited_by,
+            created_at=now,
+            expires_at=now + timedelta(days=settings.INVITATION_TTL_DAYS),
+        )
+        # The raw token lives only in this closure and in the e-mail. robust: a mail server
+        # failure is logged, not a 500 after the invitation was saved (inviting again resends).
+        transaction.on_commit(
+            lambda: _invitation_send(invitation=invitation, token=token), robust=True
+        )
+    logger.info(
+        "Invitation %s to store %s (%s) created by user %s",
+        invitation.pk,
+        store.pk,
+        role,
+        getattr(invited_by, "pk", None),
+    )
+    return invitation
+
+
+def invitation_find(token: str) -> StoreInvitation | None:
+    """The open invitation whose link carries `token`, or None (unknown, used, revoked or
+    expired: the caller cannot tell which, and should not say)."""
+    if not token:
+        return None
+    return _open_invitations().select_related("store").filter(token_hash=hash_secret(token)).first()
+
+
+def invitation_revoke(*, invitation: StoreInvitation) -> StoreInvitation:
+    """Its link stops working now; an accepted invitation stays accepted."""
+    if invitation.accepted_at is None and invitation.revoked_at is None:
+        invitation.revoked_at = timezone.now()
+        invitation.save(update_fields=["revoked_at"])
+        logger.info("Invitation %s to store %s revoked", invitation.pk, invitation.store_id)
+    return invitation
+
+
+def _invitation_use(*, token: str, user) -> StoreInvitation:
+    """Mark the open invitation of `token` accepted by `user`, atomically (a link works once,
+    however many requests race for it); ValidationError INVITATION_INVALID otherwise."""
+    invitation = invitation_find(token)
+    if invitation is None:
+        raise ValidationError(INVITATION_INVALID, code="invitation_invalid")
+    used = (
+        _open_invitations()
+        .filter(pk=invitation.pk)
+        .update(accepted_at=timezone.now(), accepted_by=user)
+    )
+    if used != 1:
+        raise ValidationError(INVITATION_INVALID, code="invitation_invalid")
+    return invitation
+
+
+def invitation_accept_new_user(*, token: str, username: str, password: str):
+    """Create a staff account with the invitation's address, `username` and `password`, and
+    make it a member of the store with the invited role. Returns the membership.
+
+    The username follows Django's rules and is unique whatever its case; the password passes
+    AUTH_PASSWORD_VALIDATORS. A link that no longer works raises ValidationError with the code
+    "invitation_invalid", and nothing is created."""
+    invitation = invitation_find(token)
+    if invitation is None:
+        raise ValidationError(INVITATION_INVALID, code="invitation_invalid")
+    User = get_user_model()
+    username = User.normalize_username((username or "").strip())
+    user = User(username=username, email=invitation.email)
+    errors = {}
+    try:
+        user.full_clean(exclude=["password"], validate_unique=False)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+    if "username" not in errors and User.objects.filter(username__iexact=username).exists():
+        errors["username"] = ["This username is taken: choose another."]
+    try:
+        validate_password(password, user=user)
+    except ValidationError as exc:
+        errors["password"] = exc.messages
+    if errors:
+        raise ValidationError(errors)
+    user.set_password(password)
+    with transaction.atomic():
+        user.save()
+        invitation = _invitation_use(token=token, user=user)
+        membership = StoreMembership.objects.create(
+            store=invitation.store, user=user, role=invitation.role
+        )
+    logger.info(
+        "Invitation %s accepted: new user %s joined store %s",
+        invitation.pk,
+        user.pk,
+        invitation.store_id,
+    )
+    return membership
+
+
+def invitation_accept_existing_user(*, token: str, user) -> StoreMembership:
+    """Make the signed-in `user` a member of the invitation's store with the invited role.
+
+    The invitation is bound to its address: the user's account must have it (whatever its
+    case). A member of the store already is refused (their role changes on the members page).
+    A link that no longer works raises ValidationError with the code "invitation_invalid"."""
+    invitation = invitation_find(token)
+    if invitation is None:
+        raise ValidationError(INVITATION_INVALID, code="invitation_invalid")
+    if not invitation.addressed_to(user):
+        raise ValidationError(
+            f"This invitation was sent to {invitation.email}. Sign in with the account that "
+            "has this address, or sign out and create a new account.",
+            code="other_address",
+        )
+    with transaction.atomic():
+        if StoreMembership.objects.filter(store=invitation.store, user=user).exists():
+            raise ValidationError(
+                f"You are already a member of {invitation.store.name}.", code="already_member"
+            )
+        invitation = _invitation_use(token=token, user=user)
+        membership = StoreMembership.objects.create(
+            store=invitation.store, user=user, role=invitation.role
+        )
+    logger.info(
+        "Invitation %s accepted: user %s joined store %s",
+        invitation.pk,
+        user.pk,
+        invitation.store_id,
+    )
+    return membership
 
 
 # --- Products -------------------------------------------------------------------------------

@@ -28,8 +28,8 @@ from orders.models import Order
 from orders.services import order_create
 from reviews.models import Review, ReviewMedia, ReviewVote
 from stores.identifiers import hash_secret
-from stores.models import ApiKey, Store
-from stores.services import api_key_create
+from stores.models import ApiKey, Store, StoreInvitation
+from stores.services import api_key_create, invitation_create
 from tests import factories
 from tests.helpers import empty_inlines
 
@@ -177,6 +177,7 @@ def one_of_everything(store, customer, admin_user):
     api_key_create(store=store, kind=ApiKey.Kind.SECRET, name="Till")
     Group.objects.create(name="Support")
     factories.MembershipFactory(store=store)
+    invitation_create(store=store, email="new@example.com", role="staff", invited_by=admin_user)
     tag = Tag.objects.create(store=store, name="VIP")
     customer.tags.add(tag)
     ExternalReference.objects.create(
@@ -240,9 +241,10 @@ def test_hashes_never_appear_in_lists(admin_client, one_of_everything):
         *ApiKey.objects.values_list("key_hash", flat=True),
         *CustomerToken.objects.values_list("key_hash", flat=True),
         *VerificationCode.objects.values_list("code_hash", flat=True),
+        *StoreInvitation.objects.values_list("token_hash", flat=True),
     ]
 
-    for model in (ApiKey, CustomerToken, VerificationCode):
+    for model in (ApiKey, CustomerToken, VerificationCode, StoreInvitation):
         page = admin_client.get(_admin_url(model, "changelist")).content.decode()
         assert not [digest for digest in hashes if digest in page], model.__name__
 
@@ -250,12 +252,15 @@ def test_hashes_never_appear_in_lists(admin_client, one_of_everything):
 def test_verification_code_and_token_pages_never_show_their_hash(admin_client, one_of_everything):
     code = VerificationCode.objects.get()
     token = CustomerToken.objects.get()
+    invitation = StoreInvitation.objects.get()
 
     code_page = admin_client.get(_admin_url(VerificationCode, "change", code.pk))
     token_page = admin_client.get(_admin_url(CustomerToken, "change", token.pk))
+    invitation_page = admin_client.get(_admin_url(StoreInvitation, "change", invitation.pk))
 
     assert code.code_hash not in code_page.content.decode()
     assert token.key_hash not in token_page.content.decode()
+    assert invitation.token_hash not in invitation_page.content.decode()
 
 
 # --- Customer writes go through the services ------------------------------------------------
