@@ -1,9 +1,8 @@
-from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
-from django.views.static import serve
 
+from config import media
 from console import urls as console_urls
 
 admin.site.site_header = "Storefront Customers"
@@ -21,11 +20,8 @@ urlpatterns = [
     path("console/products/", include("reviews.product_urls")),
     path("wallet/", include("loyalty.wallet_urls")),
     path("", include("config.api_urls")),
+    # Uploaded files on this server's disk (MEDIA_STORAGE=local), with or without DEBUG.
+    path("media/<path:path>", media.media_file, name="media"),
 ]
-
-if settings.DEBUG:
-    urlpatterns += [
-        path("media/<path:path>", serve, {"document_root": settings.MEDIA_ROOT}),
-    ]
 
 handler404 = "stores.api.errors.not_found"

@@ -2,8 +2,9 @@
 
 Photos (JPEG, PNG, WebP) are recognised by Pillow and re-encoded from their pixels, so EXIF
 (GPS, camera), XMP and comments never reach storage (the colour profile is kept). Videos (MP4,
-WebM) are recognised by their signature bytes and kept as sent. Limits come from settings
-(REVIEW_*), with the defaults below, so a test can lower them.
+WebM) are recognised by their signature bytes, then their container is parsed from the first
+byte to the last and its duration checked (reviews/containers.py); they are kept as sent.
+Limits come from settings (REVIEW_*), with the defaults below, so a test can lower them.
 """
 
 import io
@@ -14,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile, File
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from reviews import containers
 from reviews.models import ReviewMedia
 
 MB = 1024 * 1024
@@ -22,6 +24,7 @@ DEFAULTS = {
     "REVIEW_PHOTO_MAX_BYTES": 10 * MB,
     "REVIEW_PHOTO_MAX_SIDE": 8000,
     "REVIEW_VIDEO_MAX_BYTES": 50 * MB,
+    "REVIEW_VIDEO_MAX_SECONDS": 120,
 }
 PHOTO_FORMATS = {
     "JPEG": ("jpg", "image/jpeg"),
@@ -29,11 +32,6 @@ PHOTO_FORMATS = {
     "WEBP": ("webp", "image/webp"),
 }
 WEBM_SIGNATURE = b"\x1a\x45\xdf\xa3"
-# ISO BMFF brands that are still images (HEIC, AVIF...) or not MP4 (QuickTime): not videos we take.
-NOT_MP4_BRANDS = {
-    b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1",
-    b"avif", b"avis", b"crx ", b"qt  ",
-}  # fmt: skip
 UNSUPPORTED = "Upload JPEG, PNG or WebP photos, or MP4 or WebM videos."
 
 
@@ -95,11 +93,12 @@ def _too_large(what: str, size: int, max_bytes: int) -> MediaTooLarge:
     )
 
 
-def _video_type(head: bytes) -> tuple[str, str] | None:
+def _video_check(head: bytes):
+    """The container check for a file that starts like a video, or None (not a video)."""
     if head.startswith(WEBM_SIGNATURE):
-        return "webm", "video/webm"
-    if len(head) >= 12 and head[4:8] == b"ftyp" and head[8:12] not in NOT_MP4_BRANDS:
-        return "mp4", "video/mp4"
+        return containers.webm_check
+    if len(head) >= 12 and head[4:8] == b"ftyp" and head[8:12] not in containers.NOT_MP4_BRANDS:
+        return containers.mp4_check
     return None
 
 
@@ -147,9 +146,11 @@ def photo_reencode(upload, image_format: str) -> tuple[bytes, int, int]:
 
 
 def media_clean(upload) -> CleanMedia:
-    """One file checked by its content: a re-encoded photo or a video as sent.
+    """One file checked by its content: a re-encoded photo or a video as sent (its container
+    parsed, its duration at most REVIEW_VIDEO_MAX_SECONDS).
 
-    Raises MediaUnsupported (anything else) or MediaTooLarge (bytes or pixels over the limit).
+    Raises MediaUnsupported (anything else, or a video that does not parse) or MediaTooLarge
+    (bytes or pixels over the limit).
     """
     size = _size_of(upload)
     if size > largest_file_bytes():
@@ -158,16 +159,21 @@ def media_clean(upload) -> CleanMedia:
     head = upload.read(16)
     upload.seek(0)
 
-    video = _video_type(head)
-    if video is not None:
-        extension, content_type = video
+    video_check = _video_check(head)
+    if video_check is not None:
         if size > limit("REVIEW_VIDEO_MAX_BYTES"):
             raise _too_large("video", size, limit("REVIEW_VIDEO_MAX_BYTES"))
+        try:
+            video = video_check(upload, size, max_seconds=limit("REVIEW_VIDEO_MAX_SECONDS"))
+        except containers.InvalidVideo as exc:
+            raise MediaUnsupported(str(exc)) from exc
+        finally:
+            upload.seek(0)
         return CleanMedia(
             kind=ReviewMedia.Kind.VIDEO,
             content=upload if isinstance(upload, File) else File(upload),
-            content_type=content_type,
-            extension=extension,
+            content_type=video.content_type,
+            extension=video.extension,
             size=size,
         )
 

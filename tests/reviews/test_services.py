@@ -16,6 +16,7 @@ from PIL import Image
 from reviews import media, selectors, services
 from reviews.models import Review, ReviewMedia, ReviewVote
 from tests import factories
+from tests.reviews import videos
 
 pytestmark = pytest.mark.django_db
 GPS = 0x8825
@@ -66,12 +67,13 @@ def webp_bytes() -> bytes:
 
 
 def mp4_bytes() -> bytes:
-    """An ISO BMFF `ftyp` box (brand isom) followed by some bytes."""
-    return b"\x00\x00\x00\x20ftypisom\x00\x00\x02\x00isomiso2avc1mp41" + b"\x00" * 2000
+    """A 3-second MP4 assembled by hand (ftyp, moov with mvhd and a track, mdat)."""
+    return videos.mp4()
 
 
 def webm_bytes() -> bytes:
-    return b"\x1a\x45\xdf\xa3\x9f\x42\x86\x81\x01" + b"webm" + b"\x00" * 2000
+    """A 3-second WebM assembled by hand (EBML header, Segment with Info, Tracks, Cluster)."""
+    return videos.webm()
 
 
 def upload(data: bytes, name="upload.bin") -> ContentFile:
