@@ -1,7 +1,7 @@
 """Reads shared by the console, both APIs and the admin."""
 
 import re
-from datetime import datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import connection, models
 from django.db.models import BooleanField, F, Func, Q, QuerySet, Subquery, TextField, Value
@@ -209,14 +209,17 @@ def customer_list_for_console(*, store, filters: dict) -> QuerySet[Customer]:
     "tag" (a Tag of the store), "orders" ("yes": has ordered, "no": never),
     "created_from"/"created_to" (days in the store's time zone, both included; an inverted
     range lists nothing). The caller orders it (customer_order)."""
-    tag, start, end = filters.get("tag"), filters.get("created_from"), filters.get("created_to")
+    tag = filters.get("tag")
+    created_after, created_before = days_span(
+        store, filters.get("created_from"), filters.get("created_to")
+    )
     customers = customer_list_filtered(
         store=store,
         search=filters.get("q", ""),
         status=filters.get("status", ""),
         tag=tag.name if tag else "",
-        created_after=_day_start(start, store) if start else None,
-        created_before=_day_start(end + timedelta(days=1), store) if end else None,
+        created_after=created_after,
+        created_before=created_before,
     )
     if filters.get("kind") in ("guest", "registered"):
         customers = customers.filter(is_guest=filters["kind"] == "guest")
@@ -227,8 +230,37 @@ def customer_list_for_console(*, store, filters: dict) -> QuerySet[Customer]:
     return customers
 
 
-def _day_start(day, store) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=store.tzinfo)
+def days_span(
+    store, first: date | None, last: date | None
+) -> tuple[datetime | None, datetime | None]:
+    """(from, until) in UTC for the days `first` to `last`, both included, in the store's time
+    zone: from midnight starting `first` (inclusive) to midnight ending `last` (exclusive).
+    A bound that a datetime cannot hold, midnight of 0001-01-01 east of UTC or the midnight
+    ending 9999-12-31 west of it, leaves nothing out: it is None, as a missing day is."""
+    tz = store.tzinfo
+    return (
+        _midnight_starting(first, tz) if first else None,
+        _midnight_ending(last, tz) if last else None,
+    )
+
+
+def _midnight_starting(day: date, tz) -> datetime | None:
+    try:
+        return datetime.combine(day, time.min, tzinfo=tz).astimezone(UTC)
+    except OverflowError:  # before 0001-01-01T00:00Z: every moment is after it
+        return None
+
+
+def _midnight_ending(day: date, tz) -> datetime | None:
+    if day < date.max:
+        return _midnight_starting(day + timedelta(days=1), tz)
+    # The day after 9999-12-31 has no date: its midnight is the last day's end, with the
+    # offset of the last day's last moment.
+    offset = datetime.combine(day, time.max, tzinfo=tz).utcoffset()
+    try:
+        return datetime.combine(day, time.min, tzinfo=UTC) + (timedelta(days=1) - offset)
+    except OverflowError:  # after 9999-12-31T23:59:59.999999Z: every moment is before it
+        return None
 
 
 def customers_with_references(*, store, references) -> list[Customer]:

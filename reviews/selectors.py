@@ -1,9 +1,8 @@
 """Reads of reviews that the shopper API and the console share."""
 
-from datetime import datetime, time, timedelta
-
 from django.db.models import Avg, Count, Exists, F, OuterRef, Prefetch, Q, QuerySet
 
+from customers.selectors import days_span
 from reviews.models import Review, ReviewMedia
 from stores.models import Product, Store
 
@@ -70,16 +69,14 @@ def review_list_for_console(*, store: Store, filters: dict) -> QuerySet[Review]:
         reviews = reviews.filter(has_media)
     elif filters.get("media") == "no":
         reviews = reviews.filter(~has_media)
-    if filters.get("created_from"):
-        reviews = reviews.filter(created_at__gte=_day_start(filters["created_from"], store))
-    if filters.get("created_to"):
-        next_day = filters["created_to"] + timedelta(days=1)
-        reviews = reviews.filter(created_at__lt=_day_start(next_day, store))
+    created_from, created_until = days_span(
+        store, filters.get("created_from"), filters.get("created_to")
+    )
+    if created_from is not None:
+        reviews = reviews.filter(created_at__gte=created_from)
+    if created_until is not None:
+        reviews = reviews.filter(created_at__lt=created_until)
     return reviews_sorted(reviews, filters.get("sort") or "newest")
-
-
-def _day_start(day, store: Store) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=store.tzinfo)
 
 
 def review_subject_find(store: Store, public_id: str) -> Product | Store | None:

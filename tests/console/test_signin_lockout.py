@@ -88,3 +88,52 @@ def test_behind_a_proxy_the_client_address_is_locked_out_not_the_proxy(
     )
     assert other.status_code == 302
     assert signed_in(client)
+
+
+@pytest.mark.parametrize("url", URLS)
+@pytest.mark.parametrize("typed", ["ｄｅｍｏ", "ＤＥＭＯ", " Demo", "DEMO"])
+def test_the_lockout_of_a_username_covers_every_way_of_typing_it(client, store, url, typed):
+    # Django's sign-in form compares usernames after NFKC (ｄｅｍｏ signs in as demo), so the
+    # limit counts the NFKC, case-folded name: ten failures for demo lock every spelling of it.
+    factories.MembershipFactory(store=store, user__username="demo", user__is_staff=True)
+    for index in range(10):
+        client.post(url, {"username": "demo", "password": "wrong"}, REMOTE_ADDR=f"10.0.1.{index}")
+    response = client.post(url, {"username": typed, "password": PASSWORD}, REMOTE_ADDR="10.0.2.1")
+    assert response.status_code == 429
+    assert not signed_in(client)
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_failures_typed_in_full_width_count_for_the_plain_username(client, store, url):
+    factories.MembershipFactory(store=store, user__username="demo", user__is_staff=True)
+    spellings = ["ｄｅｍｏ", "ＤＥＭＯ", "Ｄｅｍｏ", "demo", "DEMO"]
+    for index in range(10):
+        typed = spellings[index % len(spellings)]
+        client.post(url, {"username": typed, "password": "wrong"}, REMOTE_ADDR=f"10.0.1.{index}")
+    response = client.post(url, {"username": "demo", "password": PASSWORD}, REMOTE_ADDR="10.0.2.1")
+    assert response.status_code == 429
+    assert not signed_in(client)
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_ligatures_and_compatibility_characters_are_one_username(client, store, limit_three, url):
+    # "ﬁ" (U+FB01) is "fi" after NFKC, as Django's sign-in form reads it; "ß" case-folds to
+    # "ss", and the limit counts a username whatever its case.
+    factories.MembershipFactory(store=store, user__username="fiss", user__is_staff=True)
+    for index, typed in enumerate(["ﬁss", "FIß", "ﬁß"]):
+        client.post(url, {"username": typed, "password": "wrong"}, REMOTE_ADDR=f"10.0.1.{index}")
+    response = client.post(url, {"username": "fiss", "password": PASSWORD}, REMOTE_ADDR="10.0.2.1")
+    assert response.status_code == 429
+
+
+@pytest.mark.parametrize("url", URLS)
+def test_case_folding_is_followed_by_nfkc_so_every_spelling_meets(client, store, limit_three, url):
+    # "Ϊ́" (capital iota with dialytika, then an acute accent) case-folds to a sequence that is
+    # only the same as "ΐ" (U+0390) case-folded once both are normalised again: NFKC, case fold,
+    # NFKC (Unicode's NFKC_Casefold), the way a caseless comparison has to be done.
+    factories.MembershipFactory(store=store, user__username="ΐota", user__is_staff=True)
+    for index, typed in enumerate(["\u03aa\u0301ota", "\u03aa\u0301OTA", "\u03aa\u0301Ota"]):
+        client.post(url, {"username": typed, "password": "wrong"}, REMOTE_ADDR=f"10.0.1.{index}")
+    response = client.post(url, {"username": "ΐota", "password": PASSWORD}, REMOTE_ADDR="10.0.2.1")
+    assert response.status_code == 429
+    assert not signed_in(client)
