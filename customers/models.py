@@ -66,6 +66,16 @@ class Customer(models.Model):
     email = models.EmailField(max_length=254, blank=True)
     # E.164 (+15551234567); "" when unknown. Unique per store.
     phone = models.CharField(max_length=20, blank=True)
+    # When the customer last proved the email / phone is theirs with a code (registration, SMS
+    # login, a confirmed change) or a provider's verified email; null when staff set it or it
+    # was never proven (every row from before these columns). Social sign-in links only
+    # through a verified email.
+    email_verified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    phone_verified_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # A new email / phone the customer asked for, not theirs until they send the code it was
+    # sent; "" when none. Unique nowhere: a pending contact blocks nobody.
+    pending_email = models.EmailField(max_length=254, blank=True, editable=False)
+    pending_phone = models.CharField(max_length=20, blank=True, editable=False)
     photo = models.ImageField(upload_to=customer_photo_path, blank=True)
     slug = models.SlugField(max_length=120)
     birthday = models.DateField(null=True, blank=True)
@@ -351,6 +361,7 @@ class VerificationCode(models.Model):
         CREATE = "create", "Create an account"
         LOGIN = "login", "Log in"
         CLOSURE = "closure", "Close the account"
+        CONTACT_CHANGE = "contact_change", "Confirm a new email or phone"
 
     MAX_ATTEMPTS = 5
 
@@ -418,6 +429,8 @@ class CustomerEvent(models.Model):
         REGISTERED = "registered", "Registered an account"
         LOGGED_IN = "logged_in", "Logged in"
         PASSWORD_CHANGED = "password_changed", "Password changed"
+        CONTACT_CHANGE_REQUESTED = "contact_change_requested", "Contact change requested"
+        CONTACT_CHANGED = "contact_changed", "Contact change confirmed"
         ADDRESS_ADDED = "address_added", "Address added"
         ADDRESS_UPDATED = "address_updated", "Address updated"
         ADDRESS_DELETED = "address_deleted", "Address deleted"

@@ -29,10 +29,12 @@ from django.db import IntegrityError, transaction
 
 from customers.models import Customer, CustomerEvent, SocialIdentity
 from customers.services import (
+    customer_contact_verified,
     customer_create,
     customer_find_by_identity,
     customer_login,
     event_record,
+    guest_account_open,
     split_name,
 )
 
@@ -57,6 +59,13 @@ class SocialSignInRejected(Exception):
 
 class SocialAccountClosed(Exception):
     """The provider vouches for a customer whose account is closed."""
+
+
+def _link_refused(label: str) -> ValidationError:
+    return ValidationError(
+        f"An account with this email exists. Log in to it first, then sign in with {label} "
+        "again to link them."
+    )
 
 
 @dataclass(frozen=True)
@@ -304,36 +313,50 @@ def facebook_profile(
 # --- Finding or creating the customer -------------------------------------------------------
 
 
-def social_login(*, store, profile: SocialProfile) -> tuple[Customer, str]:
+def social_login(
+    *, store, profile: SocialProfile, signed_in: Customer | None = None
+) -> tuple[Customer, str]:
     """(customer, token): the customer `profile` signs in (social_sign_in), with a new session
     whose "logged in" event names the provider."""
-    customer = social_sign_in(store=store, profile=profile)
+    customer = social_sign_in(store=store, profile=profile, signed_in=signed_in)
     return customer, customer_login(customer=customer, method=profile.provider)
 
 
-def social_sign_in(*, store, profile: SocialProfile) -> Customer:
+def social_sign_in(*, store, profile: SocialProfile, signed_in: Customer | None = None) -> Customer:
     """The open, registered customer of `store` that `profile` signs in, in one transaction:
 
     1. the customer already linked to this provider subject;
-    2. else the open customer with the profile's (verified) email, linked now; a guest record
-       becomes a registered account (its orders stay with it);
+    2. else the open customer with the profile's (provider-verified) email, linked now, when
+       that email is verified on the account too (email_verified_at), or the account is
+       `signed_in` (the caller's Customer-Token: they proved the account is theirs, and now
+       the provider proves the email); a guest record becomes a registered account (its
+       orders stay with it, its unproven phone is put aside as pending). Any other account
+       with the email is not linked: a ValidationError says to log in to it first, and
+       nothing is created;
     3. else a new registered customer with that email, linked.
 
-    Writes the SocialIdentity on first link and a "registered" event for a new or converted
-    account. Raises SocialAccountClosed for a closed account, and ValidationError when there
-    is no verified email to create an account with.
+    The provider's verified email, when it is the customer's, is marked verified. Writes the
+    SocialIdentity on first link and a "registered" event for a new or converted account.
+    Raises SocialAccountClosed for a closed account, and ValidationError when there is no
+    verified email to create an account with.
     """
     try:
-        return _sign_in(store, profile)
+        return _sign_in(store, profile, signed_in)
     except (IntegrityError, ValidationError) as exc:
         # Another request may have linked or created the same person between our look-up and
         # our insert; the second look-up finds what it saved.
         if isinstance(exc, ValidationError) and not _is_conflict(exc):
             raise
     try:
-        return _sign_in(store, profile)
+        return _sign_in(store, profile, signed_in)
     except IntegrityError as exc:
         raise ValidationError("The sign-in conflicts with another one; try again.") from exc
+
+
+def _email_verified(customer: Customer, profile: SocialProfile) -> None:
+    """The provider verified the customer's own email: so is it now, on the account."""
+    if profile.email and profile.email == customer.email:
+        customer_contact_verified(customer=customer, field="email")
 
 
 def _is_conflict(exc: ValidationError) -> bool:
@@ -341,7 +364,7 @@ def _is_conflict(exc: ValidationError) -> bool:
     return "A customer with this email already exists." in messages
 
 
-def _sign_in(store, profile: SocialProfile) -> Customer:
+def _sign_in(store, profile: SocialProfile, signed_in: Customer | None) -> Customer:
     label = Provider(profile.provider).label
     with transaction.atomic():
         identity = (
@@ -352,12 +375,20 @@ def _sign_in(store, profile: SocialProfile) -> Customer:
         if identity is not None:
             if identity.customer.is_closed:
                 raise SocialAccountClosed()
+            _email_verified(identity.customer, profile)
             return identity.customer
 
         customer = (
             customer_find_by_identity(store, "email", profile.email) if profile.email else None
         )
         registered = customer is None or customer.is_guest
+        if (
+            customer is not None
+            and not customer.is_guest
+            and customer.email_verified_at is None
+            and (signed_in is None or signed_in.pk != customer.pk)
+        ):
+            raise _link_refused(label)
         if customer is None:
             if not profile.email:
                 raise ValidationError(
@@ -370,11 +401,11 @@ def _sign_in(store, profile: SocialProfile) -> Customer:
                 email=profile.email,
             )
         elif customer.is_guest:
-            Customer.objects.filter(pk=customer.pk).update(is_guest=False)
-            customer.is_guest = False
+            customer = guest_account_open(guest=customer, proven="email")
         SocialIdentity.objects.create(
             store=store, customer=customer, provider=profile.provider, subject=profile.subject
         )
+        _email_verified(customer, profile)
         if registered:
             event_record(
                 customer=customer,

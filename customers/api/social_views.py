@@ -3,7 +3,8 @@
 The views parse the body and answer; customers.social checks the provider's word and finds,
 links or creates the customer, and customers.services.customer_login opens the session as for
 every other way in. Every way a token can fail is one 401 message (the reason goes to the
-log); a provider the store has not set up is a 422.
+log); a provider the store has not set up is a 422, and so is an existing account whose email
+is not verified yet (sent with that account's Customer-Token, the sign-in links to it).
 """
 
 import logging
@@ -66,9 +67,12 @@ def name_hint(value) -> tuple[str, str]:
 
 
 def social_login_answer(request, store, provider: str, verify):
-    """Log in the customer that `verify()`'s profile names, or answer 401 with one message."""
+    """Log in the customer that `verify()`'s profile names, or answer 401 with one message. A
+    Customer-Token sent with it names the account the shopper may link the provider to."""
     try:
-        customer, token = social.social_login(store=store, profile=verify())
+        customer, token = social.social_login(
+            store=store, profile=verify(), signed_in=request.user.customer
+        )
     except social.SocialSignInRejected as exc:
         logger.warning("Sign in with %s refused for store %s: %s", provider, store.pk, exc)
         raise exceptions.AuthenticationFailed(SIGN_IN_FAILED) from exc

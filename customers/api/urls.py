@@ -23,5 +23,6 @@ urlpatterns = [
     route("customers/login-with-apple", social_views.LoginWithAppleView),
     route("customers/login-with-google", social_views.LoginWithGoogleView),
     route("customers/login-with-facebook", social_views.LoginWithFacebookView),
+    route(r"customers/(?P<public_id>customer_\w+)/verify-contact", views.VerifyContactView),
     route(r"customers/(?P<public_id>customer_\w+)", views.CustomerDetailView),
 ]

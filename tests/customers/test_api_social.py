@@ -220,7 +220,12 @@ def test_apple_second_sign_in_finds_the_same_customer(app, providers, signing_ke
 def test_apple_links_the_customer_with_the_same_verified_email(
     app, providers, signing_key, social_store
 ):
-    ada = factories.CustomerFactory(store=social_store, email="ada@example.com", first_name="Ada")
+    ada = factories.CustomerFactory(
+        store=social_store,
+        email="ada@example.com",
+        first_name="Ada",
+        email_verified_at=timezone.now(),  # an unverified one is not linked: test_contact_change
+    )
 
     response = app.post(
         APPLE, {"identityToken": id_token(signing_key), "name": "Someone Else"}, format="json"
