@@ -187,7 +187,7 @@ class StampForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["count"].widget.attrs.update(
-            min=1, max=MAX_STAMPS_PER_CALL, step=1, inputmode="numeric", style="max-width: 6rem"
+            min=1, max=MAX_STAMPS_PER_CALL, step=1, inputmode="numeric"
         )
         self.fields["note"].widget.attrs.update(placeholder="Note (optional)")
         self.helper = FormHelper()
@@ -196,7 +196,7 @@ class StampForm(forms.Form):
         self.helper.form_show_labels = False
         self.helper.layout = Layout(
             FieldWithButtons(
-                Field("count", css_class="form-control-sm", aria_label="Stamps to add"),
+                Field("count", css_class="form-control-sm max-w-6rem", aria_label="Stamps to add"),
                 StrictButton(
                     '<i class="bi bi-plus-lg" aria-hidden="true"></i> Add stamps',
                     type="submit",

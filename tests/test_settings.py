@@ -132,3 +132,152 @@ def test_a_missing_chromium_fails_browser_tests_under_ci_only(tmp_path, ci, outc
     )
     assert outcome in result.stdout, result.stdout + result.stderr
     assert "Chromium is not installed at " + str(tmp_path / "no-chromium") in result.stdout
+
+
+# --- Production: what README "Serving in production" documents ------------------------------
+
+README = settings.BASE_DIR / "README.md"
+
+
+def _readme_section(title: str) -> str:
+    import re
+
+    text = README.read_text() + "\n## "
+    match = re.search(rf"^## {re.escape(title)}\n(.*?)(?=^## )", text, re.MULTILINE | re.DOTALL)
+    assert match, f'README.md has no "## {title}" section'
+    return match.group(1)
+
+
+def _documented_production_environment() -> dict[str, str]:
+    """The KEY=value lines of the ```dotenv block in README "Serving in production"."""
+    import re
+
+    section = _readme_section("Serving in production")
+    block = re.search(r"^```dotenv\n(.*?)^```", section, re.MULTILINE | re.DOTALL)
+    assert block, 'README "Serving in production" has no ```dotenv block'
+    environment = {}
+    for line in block.group(1).splitlines():
+        line = line.split(" #", 1)[0].strip()
+        if line and not line.startswith("#"):
+            name, value = line.split("=", 1)
+            environment[name] = value
+    return environment
+
+
+def test_check_deploy_passes_with_exactly_the_documented_production_environment():
+    """The environment README documents for production, as written (only SECRET_KEY, a
+    placeholder there, is a random key here), passes `check --deploy` with no warning."""
+    import secrets
+
+    environment = _documented_production_environment()
+    assert environment["DEBUG"] == "false"
+    assert {"ALLOWED_HOSTS", "BEHIND_TLS_PROXY", "NUM_PROXIES", "DATABASE_URL"} <= set(environment)
+    assert environment["CACHE_URL"].startswith("redis://")
+    environment["SECRET_KEY"] = secrets.token_urlsafe(50)
+    result = _manage("check", "--deploy", "--fail-level", "WARNING", **environment)
+    assert result.returncode == 0, result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_every_environment_variable_the_settings_read_is_in_the_readme_table():
+    import re
+
+    source = (settings.BASE_DIR / "config" / "settings.py").read_text()
+    read = set(re.findall(r"\benv(?:\.\w+)?\(\s*\"([A-Z][A-Z0-9_]*)\"", source))
+    assert {"DEBUG", "SECRET_KEY", "BEHIND_TLS_PROXY", "CSP_MEDIA_ORIGINS"} <= read
+    table = _readme_section("Configuration")
+    documented = {  # the names in the first cell of each row
+        name
+        for cell in re.findall(r"^\|([^|\n]*)\|", table, re.MULTILINE)
+        for name in re.findall(r"`([A-Z][A-Z0-9_]*)`", cell)
+    }
+    assert read - documented == set()
+
+
+# What a request sees with the production settings and each security variable. The requests
+# go through Django's test client in a subprocess, so the settings are read from that
+# environment; "/" only redirects to the console (no template, no database).
+HTTPS_PROBE = """
+import django
+django.setup()
+from django.conf import settings
+from django.test import Client
+response = Client().get("/", headers=dict(h.split("=", 1) for h in {headers!r}))
+print(response.status_code, response.headers.get("Location"))
+print(response.headers.get("Strict-Transport-Security"))
+print(settings.SESSION_COOKIE_SECURE, settings.CSRF_COOKIE_SECURE)
+"""
+
+
+def _probe(headers=(), **environment):
+    import secrets
+    import subprocess
+    import sys
+
+    env = {
+        "PATH": "/usr/bin:/bin",
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+        "DEBUG": "false",
+        "SECRET_KEY": secrets.token_urlsafe(50),
+        "ALLOWED_HOSTS": "shop.example.com,testserver",
+        **environment,
+    }
+    result = subprocess.run(
+        [sys.executable, "-c", HTTPS_PROBE.format(headers=list(headers))],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout.splitlines()
+
+
+HSTS_YEAR = "max-age=31536000; includeSubDomains"
+
+
+@pytest.mark.parametrize(
+    ("environment", "headers", "expected"),
+    [
+        # Production defaults: plain http:// is sent to https://; cookies only over HTTPS.
+        ({}, [], ["301 https://testserver/", "None", "True True"]),
+        # A client cannot claim HTTPS: X-Forwarded-Proto counts only with BEHIND_TLS_PROXY.
+        ({}, ["X-Forwarded-Proto=https"], ["301 https://testserver/", "None", "True True"]),
+        (
+            {"BEHIND_TLS_PROXY": "true"},
+            ["X-Forwarded-Proto=https"],
+            ["302 /console/", HSTS_YEAR, "True True"],
+        ),
+        (
+            {"BEHIND_TLS_PROXY": "true"},
+            ["X-Forwarded-Proto=http"],
+            ["301 https://testserver/", "None", "True True"],
+        ),
+        (
+            {
+                "BEHIND_TLS_PROXY": "true",
+                "SECURE_HSTS_SECONDS": "3600",
+                "SECURE_HSTS_INCLUDE_SUBDOMAINS": "false",
+                "SECURE_HSTS_PRELOAD": "true",
+            },
+            ["X-Forwarded-Proto=https"],
+            ["302 /console/", "max-age=3600; preload", "True True"],
+        ),
+        # Trying a DEBUG=false server over plain http://.
+        (
+            {"SECURE_SSL_REDIRECT": "false", "SECURE_COOKIES": "false"},
+            [],
+            ["302 /console/", "None", "False False"],
+        ),
+    ],
+    ids=[
+        "http-redirects",
+        "forwarded-proto-untrusted",
+        "behind-tls-proxy",
+        "proxy-says-http",
+        "hsts-settings",
+        "plain-http-trial",
+    ],
+)
+def test_the_https_settings_come_from_the_environment(environment, headers, expected):
+    assert _probe(headers, **environment) == expected

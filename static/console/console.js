@@ -60,3 +60,24 @@ document.addEventListener("htmx:validation:halted", (event) => {
   line.append(icon, " " + texts.join(" "));
   box.replaceChildren(line);
 });
+
+// Styles that come from data (a card's colours, a bar's length). The Content-Security-Policy
+// blocks style="" attributes in the HTML but not styles set through the CSSOM, so templates
+// write them as data attributes and this sets them, on the page and on what htmx swaps in:
+//   data-card-color, data-text-color  → --card-color, --card-text-color (.card-colors uses them)
+//   data-percent                      → width, in %
+const DATA_STYLED = "[data-card-color], [data-text-color], [data-percent]";
+
+function applyDataStyles(root) {
+  const elements = [...root.querySelectorAll(DATA_STYLED)];
+  if (root.matches?.(DATA_STYLED)) elements.push(root);
+  for (const element of elements) {
+    const { cardColor, textColor, percent } = element.dataset;
+    if (cardColor) element.style.setProperty("--card-color", cardColor);
+    if (textColor) element.style.setProperty("--card-text-color", textColor);
+    if (percent !== undefined) element.style.width = `${Number(percent) || 0}%`;
+  }
+}
+
+applyDataStyles(document);
+document.addEventListener("htmx:load", (event) => applyDataStyles(event.target));

@@ -86,7 +86,7 @@ def test_the_copy_button_copies_the_new_key(browser, live_server):
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.dataset.copy") == "issued-key-value"
     page.keyboard.press("Enter")
-    page.wait_for_function("navigator.clipboard.readText().then(t => t.length > 0)")
+    page.wait_for_function("() => navigator.clipboard.readText().then(t => t.length > 0)")
     assert page.evaluate("navigator.clipboard.readText()") == raw
     context.close()
 
@@ -104,7 +104,9 @@ def test_without_a_clipboard_the_button_selects_the_key(browser, live_server):
 
     page.get_by_role("button", name="Copy the key").click()
     status = page.locator("#issued-key-status")
-    page.wait_for_function("document.getElementById('issued-key-status').textContent.trim() !== ''")
+    page.wait_for_function(
+        "() => document.getElementById('issued-key-status').textContent.trim() !== ''"
+    )
     assert page.evaluate("window.getSelection().toString().trim()") == raw
     assert status.inner_text().strip() in ("Copied", "Selected: press Ctrl+C (⌘C on a Mac) to copy")
     context.close()

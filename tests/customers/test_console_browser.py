@@ -52,7 +52,9 @@ def test_staff_work_a_customer_from_search_to_delete(live_server, page, shop):
     page.get_by_placeholder("Name, email, phone, card code or customer id").fill("(415) 555-0123")
     rows = page.get_by_test_id("customer-row")
     rows.first.wait_for()
-    page.wait_for_function("document.querySelectorAll('[data-testid=customer-row]').length === 1")
+    page.wait_for_function(
+        "() => document.querySelectorAll('[data-testid=customer-row]').length === 1"
+    )
     assert "Ada Lovelace" in rows.first.inner_text()
     rows.first.get_by_role("link").click()
     page.wait_for_url(re.compile(r"/console/customers/\d+/$"))
@@ -80,7 +82,8 @@ def test_staff_work_a_customer_from_search_to_delete(live_server, page, shop):
     enrolment.get_by_label("Stamps to add").fill("3")
     enrolment.get_by_role("button", name="Add stamps").click()
     page.wait_for_function(
-        "document.querySelector('[data-testid=stamps-count]').textContent.trim().startsWith('4')"
+        "() => document.querySelector('[data-testid=stamps-count]')"
+        ".textContent.trim().startsWith('4')"
     )
     assert CustomerCard.objects.get(customer=ada).stamps_count == 4
 
@@ -135,7 +138,7 @@ def test_the_live_date_filter_shows_the_error_a_full_page_shows(live_server, pag
     page.keyboard.press("Backspace")  # clears the month: the field holds no date now
     errors.get_by_text("Created to: Enter a valid date.").wait_for()
     page.keyboard.type("12")  # a whole date again: the server's answer clears the message
-    page.wait_for_function("!document.querySelector('#filter-errors').textContent.trim()")
+    page.wait_for_function("() => !document.querySelector('#filter-errors').textContent.trim()")
     assert page.input_value("#id_created_to") == "2099-12-31"
 
 
