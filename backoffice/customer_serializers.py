@@ -7,7 +7,7 @@ Write: `ManagementCustomerWriteSerializer` is the object inside `{"customer": {.
 """
 
 import re
-from datetime import date, datetime, time
+from datetime import MAXYEAR, UTC, date, datetime, time
 
 from django.utils import timezone
 from django.utils.dateparse import parse_date, parse_datetime
@@ -16,6 +16,14 @@ from rest_framework import serializers
 
 from customers.models import Customer
 from customers.selectors import CUSTOMER_SORTS
+from customers.services import (
+    EXTERNAL_REFERENCES_MAX,
+    METADATA_KEY_MAX_LENGTH,
+    METADATA_MAX_KEYS,
+    METADATA_VALUE_MAX_LENGTH,
+    TAG_MAX_LENGTH,
+    TAGS_MAX,
+)
 from loyalty.api.serializers import EnrolmentSerializer
 from stores.api.management import PageParams, PaginationSerializer
 
@@ -111,19 +119,29 @@ class ManagementCustomerWriteSerializer(serializers.Serializer):
         required=False,
         allow_null=True,
         help_text="Key-value pairs. On update they are merged into the customer's metadata; "
-        "a key sent as null is removed.",
+        f"a key sent as null is removed. At most {METADATA_MAX_KEYS} keys of 1–"
+        f"{METADATA_KEY_MAX_LENGTH} characters (A–Z, a–z, 0–9, _ - . :), each value at most "
+        f"{METADATA_VALUE_MAX_LENGTH} characters as JSON, 16 KB in all after merging.",
     )
     external_references = ManagementExternalReferenceSerializer(
         many=True,
         required=False,
+        # Refused before any reference is looked at (a body of 500 used to take seconds).
+        max_length=EXTERNAL_REFERENCES_MAX,
+        error_messages={
+            "max_length": "A customer has at most {max_length} external references; "
+            "send at most that many."
+        },
         help_text="Ids of the customer in other systems; each (source, external_id) belongs "
-        "to one customer of the store. On update, references not held yet are added.",
+        f"to one customer of the store. On update, references not held yet are added. A "
+        f"customer holds at most {EXTERNAL_REFERENCES_MAX}.",
     )
     tags = serializers.ListField(
         child=serializers.CharField(allow_blank=True),  # length: customers.services.tags_clean
         required=False,
         allow_null=True,
-        help_text="Tag names; on update the list replaces the customer's tags.",
+        help_text=f"Tag names; on update the list replaces the customer's tags. At most "
+        f"{TAGS_MAX} tags of at most {TAG_MAX_LENGTH} characters.",
     )
 
     def to_internal_value(self, data):
@@ -189,13 +207,24 @@ class StoreDateTimeField(serializers.Field):
         except ValueError:
             self.fail("invalid")
         if day is not None:
-            return datetime.combine(day, time.min, tzinfo=tz)
+            return _in_utc(datetime.combine(day, time.min, tzinfo=tz))
         if moment is None:
             self.fail("invalid")
-        return moment if timezone.is_aware(moment) else moment.replace(tzinfo=tz)
+        return _in_utc(moment if timezone.is_aware(moment) else moment.replace(tzinfo=tz))
 
     def to_representation(self, value):
         return value.isoformat() if isinstance(value, date) else value
+
+
+def _in_utc(moment: datetime) -> datetime:
+    """`moment` in UTC; one that UTC cannot hold (9999-12-31T23:00-12:00 is in the year 10000,
+    0001-01-01T00:00+01:00 in the year 0) becomes the last or first moment a datetime holds,
+    which keeps or leaves out the same customers."""
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        edge = datetime.max if moment.year == MAXYEAR else datetime.min
+        return edge.replace(tzinfo=UTC)
 
 
 class ManagementCustomerListParams(PageParams):

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import environ
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -54,10 +55,12 @@ INSTALLED_APPS = [
     "console",
     "demo",
     "axes",
+    "csp",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -65,6 +68,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "stores.api.errors.InputBoundsMiddleware",
     "stores.api.errors.ApiErrorsMiddleware",
     # Last, as django-axes asks: it turns a locked-out sign-in into the 429 page.
     "axes.middleware.AxesMiddleware",
@@ -177,8 +181,35 @@ STATICFILES_DIRS = [
 ]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default=str(BASE_DIR / "var" / "media")))
+# Uploaded photos and videos: on this server's disk under MEDIA_ROOT, served at /media/ by
+# config/media.py (`local`), or in an S3-compatible bucket through django-storages (`s3`; needs
+# `pip install '.[s3]'`; boto3 takes credentials from AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY
+# or the instance's role). File names are unique, so objects are cached for a year.
+MEDIA_STORAGE = env.str("MEDIA_STORAGE", default="local")
+if MEDIA_STORAGE == "local":
+    media_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+elif MEDIA_STORAGE == "s3":
+    media_storage = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("AWS_STORAGE_BUCKET_NAME"),
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            "custom_domain": env.str("AWS_S3_CUSTOM_DOMAIN", default="") or None,
+            # Public links by default (reviews are public; names are unguessable); true signs
+            # each link for AWS_QUERYSTRING_EXPIRE seconds, for a bucket that refuses reads.
+            "querystring_auth": env.bool("AWS_QUERYSTRING_AUTH", default=False),
+            "querystring_expire": env.int("AWS_QUERYSTRING_EXPIRE", default=3600),
+            "file_overwrite": False,
+            "object_parameters": {"CacheControl": "public, max-age=31536000, immutable"},
+        },
+    }
+    if media_storage["OPTIONS"]["custom_domain"]:  # where the pages' images come from (CSP)
+        MEDIA_URL = f"https://{media_storage['OPTIONS']['custom_domain']}/"
+else:
+    raise ImproperlyConfigured("MEDIA_STORAGE must be local or s3.")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": media_storage,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -224,8 +255,33 @@ SILENCED_SYSTEM_CHECKS = [
     "security.W021",
 ]
 
+# Content-Security-Policy (django-csp), on every response: scripts and styles from this site
+# only. Templates hold no inline <script>, on* handler or style attribute; values that come
+# from data (a card's colours, a bar's length) are set by static/console/console.js through the
+# CSSOM, which a policy does not block. The API docs widen it for themselves (config/api_urls.py).
+# Uploaded media served from another origin (object storage, a CDN) is allowed as images and
+# video: CSP_MEDIA_ORIGINS, plus MEDIA_URL's origin when it is an absolute URL.
+CSP_MEDIA_ORIGINS = env.list("CSP_MEDIA_ORIGINS", default=[])
+if MEDIA_URL.startswith(("https://", "http://")):
+    CSP_MEDIA_ORIGINS.append("/".join(MEDIA_URL.split("/")[:3]))
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:", *CSP_MEDIA_ORIGINS],  # data: Bootstrap's form icons
+        "media-src": [SELF, *CSP_MEDIA_ORIGINS],
+        "object-src": [NONE],
+        "frame-ancestors": [NONE],
+        "form-action": [SELF],
+        "base-uri": [SELF],
+    }
+}
+
 # --- Product settings -----------------------------------------------------------------------
 CUSTOMER_TOKEN_TTL_DAYS = env.int("CUSTOMER_TOKEN_TTL_DAYS", default=30)
+# How long a link inviting someone to work in a store stays valid.
+INVITATION_TTL_DAYS = env.int("INVITATION_TTL_DAYS", default=7)
 CUSTOMER_PHOTO_MAX_BYTES = env.int("CUSTOMER_PHOTO_MAX_BYTES", default=5 * 1024 * 1024)
 # Sign in with Apple / Google / Facebook (client ids and the Facebook app id are per store).
 APPLE_JWKS_URL = env.str("APPLE_JWKS_URL", default="https://appleid.apple.com/auth/keys")
@@ -246,6 +302,18 @@ REVIEW_MAX_FILES = env.int("REVIEW_MAX_FILES", default=5)
 REVIEW_PHOTO_MAX_BYTES = env.int("REVIEW_PHOTO_MAX_BYTES", default=10 * 1024 * 1024)
 REVIEW_PHOTO_MAX_SIDE = env.int("REVIEW_PHOTO_MAX_SIDE", default=8000)
 REVIEW_VIDEO_MAX_BYTES = env.int("REVIEW_VIDEO_MAX_BYTES", default=50 * 1024 * 1024)
+# Longest video a review takes, by the duration its container declares (reviews/containers.py).
+REVIEW_VIDEO_MAX_SECONDS = env.int("REVIEW_VIDEO_MAX_SECONDS", default=120)
+
+# --- Request bodies (README, "Limits"; stores/api/limits.py) -------------------------------
+# Any API body, JSON or form; a larger one is a 413 before it is read.
+API_MAX_JSON_BYTES = env.int("API_MAX_JSON_BYTES", default=1024 * 1024)
+# A review post (multipart or base64 JSON): by default its files at the largest size, in base64.
+API_MAX_UPLOAD_BYTES = env.int(
+    "API_MAX_UPLOAD_BYTES",
+    default=REVIEW_MAX_FILES * 4 * -(-max(REVIEW_PHOTO_MAX_BYTES, REVIEW_VIDEO_MAX_BYTES) // 3)
+    + API_MAX_JSON_BYTES,
+)
 
 # --- Wallet passes --------------------------------------------------------------------------
 # The public address of this site, for links in e-mails and SMS sent outside a request.
@@ -266,14 +334,15 @@ CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
 
 REST_FRAMEWORK = {
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "stores.api.schema.AutoSchema",
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": [],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.MultiPartParser",
-        "rest_framework.parsers.FormParser",
+        # DRF's, bounded: body size, JSON depth, no NUL (stores/api/parsers.py).
+        "stores.api.parsers.JSONParser",
+        "stores.api.parsers.MultiPartParser",
+        "stores.api.parsers.FormParser",
     ],
     "EXCEPTION_HANDLER": "stores.api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
@@ -296,6 +365,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "SERVE_INCLUDE_SCHEMA": False,  # the schema's own endpoint is not part of either API
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "stores.api.schema.strip_trailing_slashes",

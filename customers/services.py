@@ -6,6 +6,7 @@ sent wrong, including a database constraint that another request won in a race.
 """
 
 import json
+import re
 import secrets
 import string
 from collections.abc import Iterable
@@ -73,6 +74,7 @@ CUSTOMER_FIELDS = {
     "photo",
     "password",
 }
+CONTACT_FIELDS = ("email", "phone")
 # What a person may set on an address, in the order forms show it.
 ADDRESS_FIELDS = (*SNAPSHOT_FIELDS, "latitude", "longitude", "is_default")
 
@@ -80,10 +82,19 @@ ADDRESS_FIELDS = (*SNAPSHOT_FIELDS, "latitude", "longitude", "is_default")
 # column's length, never cut.
 NAME_MAX_LENGTH = Customer._meta.get_field("first_name").max_length  # last_name's too
 BIRTHDAY_EARLIEST = date(1900, 1, 1)
+# Bounds (README, "Limits"): what one customer may hold, whoever sends it.
 METADATA_MAX_KEYS = 50
-METADATA_KEY_MAX_LENGTH = 64
-METADATA_VALUE_MAX_LENGTH = 1000  # characters of the value written as JSON
+METADATA_KEY_MAX_LENGTH = 40
+METADATA_KEY_ALPHABET = re.compile(r"[A-Za-z0-9_.:-]+")  # ASCII letters, digits, _ - . :
+METADATA_VALUE_MAX_LENGTH = 500  # characters of the value written as JSON
+METADATA_MAX_BYTES = 16 * 1024  # the whole object, merged, as compact UTF-8 JSON
+METADATA_PROBLEMS_SHOWN = 10  # a body of 10,000 bad keys gets 10 messages, not 10,000
 TAG_MAX_LENGTH = Tag._meta.get_field("name").max_length
+TAGS_MAX = 50
+EXTERNAL_REFERENCES_MAX = 20
+ADDRESSES_MAX = 50
+# Address texts are refused past their column; `instructions` (a TextField) past this.
+ADDRESS_INSTRUCTIONS_MAX_LENGTH = 1000
 
 
 def validation_error_from_integrity(exc: IntegrityError) -> ValidationError:
@@ -260,15 +271,40 @@ def _metadata_key_problem(key) -> ValidationError | None:
         message = "Metadata keys cannot start or end with a space: “%(shown)s”."
         return ValidationError(message, code="key_spaces", params=params)
     if not key.isprintable():
-        message = "Metadata keys cannot hold control characters: “%(shown)s”."
+        message = "Metadata keys cannot hold control characters such as NUL: “%(shown)s”."
         return ValidationError(message, code="key_control", params=params)
+    if not METADATA_KEY_ALPHABET.fullmatch(key):
+        message = (
+            "Metadata keys hold only letters, digits and _ - . : "
+            "(A–Z, a–z, 0–9, no spaces): “%(shown)s”."
+        )
+        return ValidationError(message, code="key_alphabet", params=params)
+    return None
+
+
+def _unstorable_text(value) -> str | None:
+    """What makes `value` (any JSON value) unstorable: a NUL character or an unpaired
+    surrogate in one of its strings or keys (PostgreSQL refuses both), or None."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list | tuple):
+            stack.extend(item)
+        elif isinstance(item, str):
+            if "\x00" in item:
+                return "NUL characters"
+            if not item.isascii() and any("\ud800" <= char <= "\udfff" for char in item):
+                return "unpaired surrogates (not Unicode text)"
     return None
 
 
 def _metadata_value_problem(key: str, value) -> ValidationError | None:
     try:
         size = len(json.dumps(value, ensure_ascii=False))
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         size = None
     params = {"key": key, "shown": _shown(key), "max": METADATA_VALUE_MAX_LENGTH, "size": size}
     if size is None:
@@ -280,14 +316,25 @@ def _metadata_value_problem(key: str, value) -> ValidationError | None:
             "the one of “%(shown)s” has %(size)s."
         )
         return ValidationError(message, code="value_too_long", params=params)
+    unstorable = _unstorable_text(value)
+    if unstorable:
+        params["what"] = unstorable
+        message = "Metadata values cannot hold %(what)s: the one of “%(shown)s” does."
+        return ValidationError(message, code="value_text", params=params)
     return None
+
+
+def _metadata_bytes(metadata: dict) -> int:
+    text = json.dumps(metadata, ensure_ascii=False, separators=(",", ":"))
+    return len(text.encode("utf-8", "surrogatepass"))
 
 
 def metadata_clean(metadata, *, merge_into: dict | None = None) -> dict:
     """The metadata rules, the same whoever sends it (console rows, the admin, the shopper
     API's `meta`, the management API's `metadata`): an object of at most METADATA_MAX_KEYS
-    keys; each key 1–64 characters, without control characters or spaces around it; each
-    value at most 1000 characters written as JSON.
+    (50) keys; each key 1–40 characters of ASCII letters, digits and _ - . :; each value at
+    most 500 characters written as JSON, with no NUL character; the whole object at most
+    METADATA_MAX_BYTES (16 KB) as compact JSON, after merging.
 
     With `merge_into` (the customer's metadata), `metadata` is merged into it and a key sent
     as None is removed (whatever the key); the merged object is returned. Errors are on
@@ -304,7 +351,7 @@ def metadata_clean(metadata, *, merge_into: dict | None = None) -> dict:
         if key not in removals
         for problem in (_metadata_key_problem(key), _metadata_value_problem(str(key), value))
         if problem is not None
-    ]
+    ][:METADATA_PROBLEMS_SHOWN]
     result = metadata
     if merge_into is not None:
         result = {k: v for k, v in {**merge_into, **metadata}.items() if k not in removals}
@@ -314,6 +361,14 @@ def metadata_clean(metadata, *, merge_into: dict | None = None) -> dict:
                 "Metadata has at most %(max)s keys; this would make %(count)s.",
                 code="too_many_keys",
                 params={"max": METADATA_MAX_KEYS, "count": len(result)},
+            )
+        )
+    elif not problems and _metadata_bytes(result) > METADATA_MAX_BYTES:
+        problems.append(
+            ValidationError(
+                "Metadata is at most 16 KB (%(max)s bytes as JSON); this would make %(size)s.",
+                code="too_large",
+                params={"max": f"{METADATA_MAX_BYTES:,}", "size": f"{_metadata_bytes(result):,}"},
             )
         )
     if problems:
@@ -369,8 +424,9 @@ def _unique_slug(store, first_name: str, last_name: str) -> str:
 
 def tags_clean(names: Iterable[str] | None) -> list[str]:
     """The tag names of `names` as they are kept: trimmed, blanks dropped, each once whatever
-    its case (the first spelling wins). A name longer than TAG_MAX_LENGTH is refused, never
-    cut: a ValidationError on "tags" naming it (every face shows it on its tags field)."""
+    its case (the first spelling wins). A name longer than TAG_MAX_LENGTH, or holding a
+    control character (NUL …), and more than TAGS_MAX names are refused, never cut: a
+    ValidationError on "tags" naming it (every face shows it on its tags field)."""
     cleaned, seen, problems = [], set(), []
     for raw in names or ():
         if raw is None:
@@ -387,9 +443,27 @@ def tags_clean(names: Iterable[str] | None) -> list[str]:
                     params={"max": TAG_MAX_LENGTH, "shown": _shown(name), "length": len(name)},
                 )
             )
+        elif not name.isprintable():
+            problems.append(
+                ValidationError(
+                    "A tag cannot hold control characters such as NUL: “%(shown)s”.",
+                    code="control",
+                    params={"shown": _shown(name)},
+                )
+            )
         elif name and name.lower() not in seen:
             seen.add(name.lower())
             cleaned.append(name)
+        if len(problems) >= METADATA_PROBLEMS_SHOWN:
+            break
+    if len(cleaned) > TAGS_MAX:
+        problems.append(
+            ValidationError(
+                "A customer has at most %(max)s tags; this would make %(count)s.",
+                code="too_many",
+                params={"max": TAGS_MAX, "count": len(cleaned)},
+            )
+        )
     if problems:
         raise ValidationError({"tags": problems})
     return cleaned
@@ -414,14 +488,59 @@ def _clean_photo(photo):
         raise ValidationError({"photo": exc.messages}) from exc
 
 
-def _upsert_external_references(customer: Customer, references) -> None:
-    for reference in references or ():
-        source = str(reference.get("source", "")).strip()
-        external_id = str(reference.get("external_id", "")).strip()
-        if not source or not external_id:
+def _too_many_references(count: int) -> ValidationError:
+    return ValidationError(
+        {
+            "external_references": [
+                f"A customer has at most {EXTERNAL_REFERENCES_MAX} external references; "
+                f"this would make {count}."
+            ]
+        }
+    )
+
+
+def external_references_clean(references) -> list[tuple[str, str]]:
+    """The (source, external_id) pairs of `references` ([{source, external_id}]), stripped,
+    each once: both present, within their columns, no control characters (NUL …), and at most
+    EXTERNAL_REFERENCES_MAX of them. A ValidationError on "external_references" otherwise,
+    before any query."""
+    references = list(references or ())
+    if len(references) > EXTERNAL_REFERENCES_MAX:
+        raise _too_many_references(len(references))
+    pairs = []
+    limits = (("source", 64), ("external_id", 191))
+    for reference in references:
+        values = [str(reference.get(field, "")).strip() for field, _ in limits]
+        if not all(values):
             raise ValidationError(
                 {"external_references": ["Each reference needs a source and an external_id."]}
             )
+        for (field, limit), value in zip(limits, values, strict=True):
+            if len(value) > limit or not value.isprintable():
+                raise ValidationError(
+                    {
+                        "external_references": [
+                            f"A reference's {field} has at most {limit} characters, "
+                            "and no control characters."
+                        ]
+                    }
+                )
+        if tuple(values) not in pairs:
+            pairs.append(tuple(values))
+    return pairs
+
+
+def _upsert_external_references(customer: Customer, references) -> None:
+    pairs = external_references_clean(references)
+    if not pairs:
+        return
+    held = set(
+        ExternalReference.objects.filter(customer=customer).values_list("source", "external_id")
+    )
+    count = len(held | set(pairs))
+    if count > EXTERNAL_REFERENCES_MAX:
+        raise _too_many_references(count)
+    for source, external_id in pairs:
         existing = ExternalReference.objects.filter(
             store_id=customer.store_id, source=source, external_id=external_id
         ).first()
@@ -560,6 +679,7 @@ def customer_update(
     }
     old_photo = customer.photo.name if customer.photo else ""
     changed = _customer_fields_apply(customer, changes)
+    _contact_set_unverified(customer, changed)
     changed += _customer_photo_apply(customer, data, photo_file, had_photo=bool(old_photo))
     if password_hash:
         customer.password = password_hash
@@ -618,6 +738,17 @@ def _customer_fields_apply(customer: Customer, changes: dict) -> list[str]:
     for field in changed:
         setattr(customer, field, changes[field])
     return changed
+
+
+def _contact_set_unverified(customer: Customer, changed: list[str]) -> None:
+    """An email or phone set through customer_update (staff, a back office, the admin, a
+    customer removing theirs) was not proven with a code by the customer: it is not verified.
+    A pending request of the customer for that very value is settled by it."""
+    for field in CONTACT_FIELDS:
+        if field in changed:
+            setattr(customer, f"{field}_verified_at", None)
+            if getattr(customer, f"pending_{field}") == getattr(customer, field):
+                setattr(customer, f"pending_{field}", "")
 
 
 def _customer_photo_apply(customer: Customer, data: dict, photo_file, *, had_photo: bool) -> list:
@@ -707,6 +838,17 @@ def _delete_file_on_commit(storage, name: str) -> None:
 # --- Addresses ------------------------------------------------------------------------------
 
 
+def _address_text_limits() -> dict[str, int]:
+    """Each text field of an address and its most characters: its column's, and
+    ADDRESS_INSTRUCTIONS_MAX_LENGTH for the instructions."""
+    limits = {
+        field.name: field.max_length
+        for field in Address._meta.concrete_fields
+        if field.name in ADDRESS_FIELDS and getattr(field, "max_length", None)
+    }
+    return {**limits, "instructions": ADDRESS_INSTRUCTIONS_MAX_LENGTH}
+
+
 def address_data_clean(customer: Customer, data: dict, *, partial: bool) -> dict:
     """Check and normalise address fields (country code, E.164 phone, location pair); forms
     call it before address_create / address_update, which call it again."""
@@ -746,9 +888,14 @@ def address_data_clean(customer: Customer, data: dict, *, partial: bool) -> dict
                 raise ValueError
         except (TypeError, ValueError):
             errors["location"] = ["Enter a latitude and longitude on Earth."]
-    for field, limit in (("name", 100), ("street1", 255), ("street2", 255), ("city", 100)):
-        if len(cleaned.get(field) or "") > limit:
+    for field, limit in _address_text_limits().items():
+        value = cleaned.get(field)
+        if not isinstance(value, str) or field in errors:
+            continue
+        if len(value) > limit:
             errors[field] = [f"Use at most {limit} characters."]
+        elif "\x00" in value:
+            errors[field] = ["Text cannot hold NUL characters."]
     if errors:
         raise ValidationError(errors)
     return cleaned
@@ -768,11 +915,17 @@ def address_create(
     actor_customer: Customer | None = None,
     actor_api_key=None,
 ) -> Address:
-    """Save a new address. The first address, or one sent with is_default, becomes the default."""
+    """Save a new address. The first address, or one sent with is_default, becomes the default.
+    A customer holds at most ADDRESSES_MAX addresses (a ValidationError about the request)."""
     cleaned = address_data_clean(customer, data, partial=False)
     make_default = bool(cleaned.pop("is_default", False))
     with transaction.atomic():
         locked = Customer.objects.select_for_update().get(pk=customer.pk)
+        if locked.addresses.count() >= ADDRESSES_MAX:
+            raise ValidationError(
+                f"A customer has at most {ADDRESSES_MAX} addresses (saved places); "
+                "delete one first."
+            )
         if not locked.addresses.exists():
             make_default = True
         if make_default:
@@ -943,16 +1096,19 @@ def customer_register(
     password: str | None = None,
     metadata: dict | None = None,
 ) -> Customer:
-    """Register a shopper whose `identity` was just verified with a code.
+    """Register a shopper whose `identity` was just verified with a code: that contact is
+    the account's, verified. The other one (`phone` when registering by email, `email` when
+    by phone) must be free in the store, and is only pending: a code goes to it, and it is
+    the account's once confirmed (customer_contact_confirm), as for a profile change.
 
     A guest record of the store with that email or phone becomes the registered account (its
-    orders stay with it); an open registered account with it already is a 422. A `name` that
-    breaks a rule of the first or last name it splits into is an error on "name".
+    orders stay with it); its other contact, typed at a checkout and proven by nobody, is put
+    aside as pending (no code is sent: asking for it again sends one). An open registered
+    account with the identity already is a 422. A `name` that breaks a rule of the first or
+    last name it splits into is an error on "name".
     """
-    if identity_kind == "email":
-        email = identity
-    else:
-        phone = identity
+    other_field = "phone" if identity_kind == "email" else "email"
+    other = phone if identity_kind == "email" else email
     if name and not first_name:
         first_name, last_name = split_name(name)
     existing = customer_find_by_identity(store, identity_kind, identity)
@@ -960,18 +1116,39 @@ def customer_register(
         raise ValidationError(
             {"identity": ["An account with this email or phone exists already; log in instead."]}
         )
-    fields = {"first_name": first_name, "last_name": last_name, "email": email, "phone": phone}
+    fields = {"first_name": first_name, "last_name": last_name, identity_kind: identity}
+    fields[other_field] = ""
+    errors: dict[str, list] = {}
+    exclude_pk = existing.pk if existing is not None else None
+    pending = _collect(
+        errors, customer_contact_clean, store, {other_field: other}, exclude_pk=exclude_pk
+    )
+    pending = {field: value for field, value in (pending or {}).items() if value}
     try:
         with transaction.atomic():
-            if existing is None:
-                customer = customer_create(
-                    store=store, **fields, password=password, metadata=metadata
-                )
-            else:
-                customer = _guest_register(existing, fields, password=password, metadata=metadata)
+            try:
+                if existing is None:
+                    customer = customer_create(
+                        store=store, **fields, password=password, metadata=metadata
+                    )
+                else:
+                    customer = _guest_register(
+                        existing,
+                        fields,
+                        proven=identity_kind,
+                        password=password,
+                        metadata=metadata,
+                    )
+            except ValidationError as exc:
+                exc.update_error_dict(errors)
+            if errors:
+                raise ValidationError(errors)
+            customer_contact_verified(customer=customer, field=identity_kind)
             event_record(
                 customer=customer, type=CustomerEvent.Type.REGISTERED, actor_customer=customer
             )
+            if pending:
+                _contact_change_request(customer, pending)
     except ValidationError as exc:
         if not name:
             raise
@@ -979,21 +1156,36 @@ def customer_register(
     return customer
 
 
-def _guest_register(guest: Customer, fields: dict, *, password, metadata) -> Customer:
-    """The guest record `guest` becomes a registered account with `fields`."""
+def _guest_register(guest: Customer, fields: dict, *, proven: str, password, metadata) -> Customer:
+    """The guest record `guest` becomes a registered account with `fields` (guest_account_open:
+    of its contacts only `proven` stays)."""
     data = {
         "first_name": fields["first_name"] or guest.first_name,
         "last_name": fields["last_name"],
     }
-    data.update({field: fields[field] for field in ("email", "phone") if fields[field]})
     if metadata:
         data["metadata"] = metadata
     if password:
         data["password"] = password
     customer = customer_update(customer=guest, data=data, actor_customer=guest)
-    Customer.objects.filter(pk=customer.pk).update(is_guest=False)
-    customer.is_guest = False
-    return customer
+    return guest_account_open(guest=customer, proven=proven)
+
+
+def guest_account_open(*, guest: Customer, proven: str) -> Customer:
+    """The guest record `guest` becomes a registered account that holds only the contact the
+    shopper has just proven (`proven`: "email" or "phone"). The other one was typed at a
+    checkout and proven by nobody: it is put aside as the pending one (no code is sent; asking
+    for it again sends one), so it neither blocks its owner nor lets them in here."""
+    other = "phone" if proven == "email" else "email"
+    unproven = getattr(guest, other)
+    with transaction.atomic():
+        if unproven:
+            guest = customer_update(customer=guest, data={other: ""}, actor_customer=guest)
+        updates = {"is_guest": False, **({f"pending_{other}": unproven} if unproven else {})}
+        Customer.objects.filter(pk=guest.pk).update(**updates)
+    for name, value in updates.items():
+        setattr(guest, name, value)
+    return guest
 
 
 def registration_code_send(*, store, identity: str, mode: str | None = None) -> None:
@@ -1095,6 +1287,7 @@ def customer_login_with_code(*, store, identity: str, code: str) -> tuple[Custom
         if customer is None:
             raise LoginRefused()
         verification_code_spend(record=record)
+        customer_contact_verified(customer=customer, field="phone")
         return customer, customer_login(customer=customer, method="sms")
 
 
@@ -1108,6 +1301,11 @@ def customer_profile_update(
     (`keep_token`, the session making the change, goes on). Everything is checked first and
     saved in one transaction, or nothing is: a new password sent with a bad email changes
     neither. Errors about the names `name` made are on "name".
+
+    A new `email` or `phone` (valid, and free in the store) is not applied: it becomes the
+    customer's pending one and a code goes to it (customer_contact_confirm applies it). One
+    the customer has already changes nothing; an empty one removes theirs at once, as long as
+    the other remains (a pending one does not count).
     """
     data = dict(data)
     renames = {}
@@ -1120,6 +1318,14 @@ def customer_profile_update(
     password = data.get("password")
     if password and customer.has_password and not customer.check_password(current_password or ""):
         raise ValidationError({"current_password": ["The current password is not right."]})
+    contact = {field: data.pop(field) for field in CONTACT_FIELDS if field in data}
+    try:
+        removed, pending = _contact_change_split(customer, contact)
+    except ValidationError as exc:
+        errors = exc.update_error_dict({})
+        _collect(errors, _customer_update_clean, customer, data, merge_metadata=True)
+        raise _renamed(ValidationError(errors), renames) from None
+    data.update(removed)
     try:
         with transaction.atomic():
             customer = customer_update(
@@ -1127,8 +1333,129 @@ def customer_profile_update(
             )
             if password:
                 customer_tokens_revoke_all(customer=customer, keep=keep_token)
+            if pending:
+                _contact_change_request(customer, pending)
     except ValidationError as exc:
         raise _renamed(exc, renames) from None
+    return customer
+
+
+# --- Verified and pending contacts ---------------------------------------------------------
+
+NOTHING_PENDING = "No change to this email or phone is waiting for a code."
+
+
+def customer_contact_verified(*, customer: Customer, field: str) -> None:
+    """`customer` has just proven their `field` ("email" or "phone") is theirs (a code sent to
+    it, or a provider's verified email): note when, unless it was noted already."""
+    if field not in CONTACT_FIELDS:
+        raise ValueError(f"Not a contact field: {field!r}")
+    name = f"{field}_verified_at"
+    if getattr(customer, name) is None:
+        now = timezone.now()
+        Customer.objects.filter(pk=customer.pk).update(**{name: now})
+        setattr(customer, name, now)
+
+
+def contact_change_asked(*, customer: Customer, data) -> bool:
+    """Whether a shopper's profile change `data` names an email or phone other than theirs
+    (one that customer_profile_update would send a code to, or refuse): what the shopper API
+    throttles like every code send. Nothing is checked or written."""
+    for field in CONTACT_FIELDS:
+        value = data.get(field) if hasattr(data, "get") else None
+        if not isinstance(value, str) or not value.strip():
+            continue
+        try:
+            if field == "email":
+                value = value.strip().lower()
+            else:
+                value = normalize_phone(value, customer.store.phone_region)
+        except ValidationError:
+            return True
+        if value != getattr(customer, field):
+            return True
+    return False
+
+
+def _contact_change_split(customer: Customer, contact: dict) -> tuple[dict, dict]:
+    """({field: ""} for each contact the customer removes, {field: value} for each new one,
+    which waits for a code) of the `email` and `phone` a shopper sent; an unchanged one is in
+    neither. Each must be valid and free in the store (ValidationError on its field)."""
+    cleaned = customer_contact_clean(customer.store, contact, exclude_pk=customer.pk)
+    removed, pending = {}, {}
+    for field, value in cleaned.items():
+        if value != getattr(customer, field):
+            (pending if value else removed)[field] = value
+    return removed, pending
+
+
+def _contact_change_request(customer: Customer, pending: dict) -> None:
+    """Keep `pending` ({"email" or "phone": value}) as what `customer` asked to change to, with
+    a "contact change requested" event naming the fields (not the values: the timeline
+    outlives a closed account's data), and send a code to each new value."""
+    updates = {f"pending_{field}": value for field, value in pending.items()}
+    Customer.objects.filter(pk=customer.pk).update(**updates)
+    for name, value in updates.items():
+        setattr(customer, name, value)
+    event_record(
+        customer=customer,
+        type=CustomerEvent.Type.CONTACT_CHANGE_REQUESTED,
+        actor_customer=customer,
+        data={"fields": sorted(pending)},
+    )
+    for field in sorted(pending):
+        verification_code_send(
+            store=customer.store,
+            identity=pending[field],
+            purpose=VerificationCode.Purpose.CONTACT_CHANGE,
+            customer=customer,
+        )
+
+
+def customer_contact_confirm(*, customer: Customer, identity: str, code: str) -> Customer:
+    """Make the email or phone `customer` asked for (`identity`, their pending one) theirs with
+    the code sent to it: the contact, its verified time, no longer pending, and a "contact
+    change confirmed" event, in one transaction.
+
+    `identity` that is not pending is a 422 on "identity"; a wrong code counts a try and is a
+    422 on "code"; a value another customer of the store holds by now is a 422 on "identity"
+    and leaves the code unused.
+    """
+    store = customer.store
+    kind, value = identity_clean(store, identity)
+    field = f"pending_{kind}"
+    if getattr(customer, field) != value:
+        raise ValidationError({"identity": [NOTHING_PENDING]})
+    record = verification_code_match(
+        store=store,
+        identity=value,
+        purpose=VerificationCode.Purpose.CONTACT_CHANGE,
+        code=code,
+        customer=customer,
+    )
+    try:
+        with transaction.atomic():
+            locked = Customer.objects.select_for_update().get(pk=customer.pk)
+            if getattr(locked, field) != value:
+                raise ValidationError({"identity": [NOTHING_PENDING]})
+            try:
+                customer_contact_clean(store, {kind: value}, exclude_pk=customer.pk)
+            except ValidationError as exc:
+                raise ValidationError({"identity": exc.message_dict[kind]}) from None
+            verification_code_spend(record=record)
+            now = timezone.now()
+            Customer.objects.filter(pk=customer.pk).update(
+                **{kind: value, f"{kind}_verified_at": now, field: "", "updated_at": now}
+            )
+            event_record(
+                customer=customer,
+                type=CustomerEvent.Type.CONTACT_CHANGED,
+                actor_customer=customer,
+                data={"fields": [kind]},
+            )
+    except IntegrityError as exc:  # another customer saved it between our check and ours
+        raise _renamed(validation_error_from_integrity(exc), {kind: "identity"}) from exc
+    customer.refresh_from_db()
     return customer
 
 
@@ -1189,6 +1516,10 @@ def customer_close(*, customer: Customer) -> Customer:
             last_name="account",
             email="",
             phone="",
+            email_verified_at=None,
+            phone_verified_at=None,
+            pending_email="",
+            pending_phone="",
             photo="",
             birthday=None,
             metadata={},

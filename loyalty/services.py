@@ -51,6 +51,9 @@ CODE_TAKEN_MESSAGE = next(
     if constraint.name == "enrolment_code_unique_per_store"
 )
 NOTE_MESSAGE = f"A note has at most {NOTE_MAX_LENGTH} characters."
+# A card's and a reward's description (TextFields): refused past this, never cut.
+DESCRIPTION_MAX_LENGTH = 1000
+DESCRIPTION_MESSAGE = f"A description has at most {DESCRIPTION_MAX_LENGTH} characters."
 
 
 def _refusal(field: str, message: str, code: str) -> ValidationError:
@@ -522,6 +525,8 @@ def card_clean(card: LoyaltyCard, *, exclude: Iterable[str] = ()) -> None:
         value = getattr(card, field)  # None: never expires, no limit
         if field not in exclude and value is not None and not _within(value, *CARD_BOUNDS[field]):
             errors[field] = [message]
+    if len(card.description or "") > DESCRIPTION_MAX_LENGTH:
+        errors["description"] = [DESCRIPTION_MESSAGE]
     try:
         # Constraints over a field refused or excluded are skipped (Model.full_clean).
         card.full_clean(exclude=["store", *exclude, *errors])
@@ -550,6 +555,8 @@ def reward_clean(reward: Reward, *, card: LoyaltyCard) -> None:
         reward.full_clean(exclude=["card"])
     except ValidationError as exc:
         errors = exc.message_dict
+    if len(reward.description or "") > DESCRIPTION_MAX_LENGTH:
+        errors.setdefault("description", [DESCRIPTION_MESSAGE])
     if "stamps_required" not in errors:
         try:
             reward_cost_clean(

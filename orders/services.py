@@ -23,6 +23,7 @@ from stores.models import Product, Store
 
 MAX_QUANTITY = 999
 MAX_LINES = 100
+NOTES_MAX_LENGTH = 1000
 
 
 def _clean_items(store: Store, items: Iterable[dict]) -> list[tuple[Product, int]]:
@@ -102,6 +103,8 @@ def order_create(
     if customer is not None and customer.store_id != store.pk:
         raise ValidationError({"customer": ["This customer belongs to another store."]})
     lines = _clean_items(store, items)
+    if len(notes or "") > NOTES_MAX_LENGTH:
+        raise ValidationError({"notes": [f"Use at most {NOTES_MAX_LENGTH} characters."]})
     if isinstance(shipping_address, Address):
         if customer is None or shipping_address.customer_id != customer.pk:
             raise ValidationError({"shipping_address": ["This address is not the customer's."]})
@@ -260,6 +263,8 @@ def _checkout_items(store: Store, items: Iterable[dict]) -> list[dict]:
     """[{product: "product_…", quantity}] → [{product: Product, quantity}]; ids of other stores'
     products or of inactive ones are refused like unknown ones."""
     items = list(items or ())
+    if len(items) > MAX_LINES:  # before the products are looked up
+        raise ValidationError({"items": [f"An order holds at most {MAX_LINES} items."]})
     ids = {item.get("product") for item in items if isinstance(item.get("product"), str)}
     products = Product.objects.filter(store=store, active=True, public_id__in=ids).in_bulk(
         field_name="public_id"

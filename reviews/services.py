@@ -99,7 +99,12 @@ def review_create(
     content = (content or "").strip()
     if len(content) > CONTENT_MAX_LENGTH:
         raise ValidationError(
-            {"content": [f"Keep the review under {CONTENT_MAX_LENGTH} characters."]}
+            {
+                "content": [
+                    f"A review has at most {CONTENT_MAX_LENGTH} characters; "
+                    f"this one has {len(content)}."
+                ]
+            }
         )
     if _already_reviewed(store=store, author=author, product=subject):
         raise ValidationError({"subject": [_ALREADY_REVIEWED]})

@@ -147,6 +147,15 @@ def _sms_login(world, identity):
     )
 
 
+def _contact_confirm(world, identity, *, taken=False):
+    """Ada asks for a new phone; the case confirms it with the right code, and `identity`."""
+    world.ada_session.put(f"{SHOP}/{_ada(world)}", {"phone": "+14155550188"}, format="json")
+    if taken:  # its owner registered it meanwhile
+        factories.CustomerFactory(store=world.store, phone="+14155550188")
+    body = {"identity": identity, "code": last_code()}
+    return world.shop("post", _ada(world, "/verify-contact"), body)
+
+
 def _ada(world, path=""):
     return f"customers/{world.ada.public_id}{path}"
 
@@ -207,6 +216,12 @@ CASES = {
         as_ada=False,
     ),
     "verify code: right code, bad identity": lambda w: _sms_login(w, "not a phone"),
+    "verify contact: right code, taken meanwhile": lambda w: _contact_confirm(
+        w, "+14155550188", taken=True
+    ),
+    "verify contact: right code, not the pending phone": lambda w: _contact_confirm(
+        w, "+14155550199"
+    ),
     "register a device: token, unknown platform": lambda w: w.shop(
         "post", "customers/register-device", {"token": "push-token-1", "platform": "palm"}
     ),

@@ -4,11 +4,13 @@ import base64
 import binascii
 import re
 
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from customers.models import SNAPSHOT_FIELDS, Address, Customer
+from customers.services import METADATA_MAX_KEYS
 
 
 class PlaceSerializer(serializers.ModelSerializer):
@@ -79,6 +81,10 @@ class CustomerSerializer(serializers.ModelSerializer):
             "last_name",
             "email",
             "phone",
+            "email_verified_at",
+            "phone_verified_at",
+            "pending_email",
+            "pending_phone",
             "birthday",
             "photo_url",
             "address",
@@ -157,17 +163,48 @@ class PhotoField(serializers.Field):
         return None
 
 
+def profile_body_bytes() -> int:
+    """The largest profile change: a photo at CUSTOMER_PHOTO_MAX_BYTES in base64, and
+    API_MAX_JSON_BYTES for the rest (never over API_MAX_UPLOAD_BYTES)."""
+    photo = 4 * -(-settings.CUSTOMER_PHOTO_MAX_BYTES // 3)
+    return min(photo + settings.API_MAX_JSON_BYTES, settings.API_MAX_UPLOAD_BYTES)
+
+
+@extend_schema_field(
+    {
+        "type": "object",
+        "additionalProperties": True,
+        "maxProperties": METADATA_MAX_KEYS,
+        "description": "Key-value pairs: keys of A–Z, a–z, 0–9, _ - . : (at most 40), values "
+        'of at most 500 characters as JSON (README, "Limits").',
+    }
+)
+class MetadataField(serializers.JSONField):
+    """`meta`: a JSON object (null, a list or text are refused by the metadata rules)."""
+
+
 class CustomerUpdateSerializer(serializers.Serializer):
     """What a shopper may change. Parsing only: customers.services decides (names up to 100
-    characters, a birthday from 1900 to today, the metadata rules)."""
+    characters, a birthday from 1900 to today, the metadata rules; a new email or phone waits
+    for the code sent to it)."""
 
     name = serializers.CharField(required=False, help_text="Split into first and last name.")
     first_name = serializers.CharField(required=False)
     last_name = serializers.CharField(required=False, allow_blank=True)
-    email = serializers.CharField(required=False, max_length=254, allow_blank=True)
-    phone = serializers.CharField(required=False, max_length=32, allow_blank=True)
+    email = serializers.CharField(
+        required=False,
+        max_length=254,
+        allow_blank=True,
+        help_text="A new one is pending until confirmed with verify-contact; empty removes it.",
+    )
+    phone = serializers.CharField(
+        required=False,
+        max_length=32,
+        allow_blank=True,
+        help_text="A new one is pending until confirmed with verify-contact; empty removes it.",
+    )
     birthday = serializers.DateField(required=False, allow_null=True, help_text="YYYY-MM-DD")
-    meta = serializers.JSONField(required=False)
+    meta = MetadataField(required=False)
     password = serializers.CharField(required=False, write_only=True, max_length=128)
     current_password = serializers.CharField(required=False, write_only=True, max_length=128)
     photo = PhotoField(required=False, allow_null=True)
@@ -187,7 +224,7 @@ class RegisterSerializer(IdentitySerializer):
     email = serializers.CharField(required=False, max_length=254, allow_blank=True)
     phone = serializers.CharField(required=False, max_length=32, allow_blank=True)
     password = serializers.CharField(required=False, max_length=128, allow_blank=True)
-    meta = serializers.JSONField(required=False)
+    meta = MetadataField(required=False)
 
 
 class LoginSerializer(IdentitySerializer):
@@ -200,6 +237,13 @@ class VerifyCodeSerializer(IdentitySerializer):
 
 class SmsLoginSerializer(serializers.Serializer):
     phone = serializers.CharField(max_length=32)
+
+
+class VerifyContactSerializer(serializers.Serializer):
+    identity = serializers.CharField(
+        max_length=254, help_text="The pending email or phone the code was sent to."
+    )
+    code = serializers.CharField(max_length=12)
 
 
 class CodeSerializer(serializers.Serializer):

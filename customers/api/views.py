@@ -14,6 +14,7 @@ from customers.api.throttles import (
     ApiKeyThrottle,
     IdentityThrottle,
     LoginThrottle,
+    SendCodeIdentityThrottle,
     SendCodeThrottle,
 )
 from customers.models import Address, Customer
@@ -59,7 +60,7 @@ status_ok = inline_serializer("Status", {"status": serializers.CharField()})
 
 
 class RequestCreationCodeView(StorefrontView):
-    throttle_classes = [ApiKeyThrottle, SendCodeThrottle, IdentityThrottle]
+    throttle_classes = [ApiKeyThrottle, SendCodeThrottle, SendCodeIdentityThrottle]
 
     @extend_schema(
         request=api.RequestCodeSerializer, responses={200: status_ok}, tags=["Customers"]
@@ -119,7 +120,7 @@ class LoginView(StorefrontView):
 
 
 class LoginWithSmsView(StorefrontView):
-    throttle_classes = [ApiKeyThrottle, SendCodeThrottle, IdentityThrottle]
+    throttle_classes = [ApiKeyThrottle, SendCodeThrottle, SendCodeIdentityThrottle]
 
     @extend_schema(
         request=api.SmsLoginSerializer,
@@ -157,7 +158,7 @@ class VerifyCodeView(StorefrontView):
         return customer_answer(request, customer, token=token)
 
 
-class CustomerDetailView(StorefrontView):
+class OwnCustomerView(StorefrontView):
     permission_classes = [HasCustomer]
 
     def own(self, public_id) -> Customer:
@@ -165,6 +166,20 @@ class CustomerDetailView(StorefrontView):
         if public_id != self.customer.public_id:
             raise exceptions.NotFound()
         return self.customer
+
+
+class CustomerDetailView(OwnCustomerView):
+    max_body_bytes = staticmethod(api.profile_body_bytes)  # a photo, in multipart or base64
+
+    def get_throttles(self):
+        # A change of email or phone sends a code: throttled like every code send. The rest of
+        # a profile change is not.
+        throttles = super().get_throttles()
+        if self.request.method in ("PUT", "PATCH") and services.contact_change_asked(
+            customer=self.customer, data=self.request.data
+        ):
+            throttles += [SendCodeThrottle(), SendCodeIdentityThrottle()]
+        return throttles
 
     @extend_schema(responses={200: api.CustomerSerializer}, tags=["Customers"])
     def get(self, request, public_id):
@@ -178,7 +193,9 @@ class CustomerDetailView(StorefrontView):
     )
     def put(self, request, public_id):
         """Update the profile: only the fields sent change, all of them or none. A new password
-        needs current_password when one is set, and ends the other sessions."""
+        needs current_password when one is set, and ends the other sessions. A new email or
+        phone is not applied: it is answered as pending_email / pending_phone and a code goes
+        to it, for verify-contact."""
         customer = self.own(public_id)
         data = dict(valid(api.CustomerUpdateSerializer, request.data))
         current_password = data.pop("current_password", None)
@@ -196,6 +213,25 @@ class CustomerDetailView(StorefrontView):
         return customer_answer(request, customer)
 
     patch = put
+
+
+class VerifyContactView(OwnCustomerView):
+    throttle_classes = [ApiKeyThrottle, LoginThrottle, IdentityThrottle]
+
+    @extend_schema(
+        request=api.VerifyContactSerializer,
+        responses={200: api.CustomerSerializer},
+        tags=["Customers"],
+    )
+    def post(self, request, public_id):
+        """Confirm the pending email or phone with the code sent to it: it becomes the
+        customer's, verified. Another customer of the store holding it by now is a 422."""
+        customer = self.own(public_id)
+        data = valid(api.VerifyContactSerializer, request.data)
+        services.customer_contact_confirm(
+            customer=customer, identity=data["identity"], code=data["code"]
+        )
+        return customer_answer(request, customer)
 
 
 class LogoutView(StorefrontView):
@@ -292,7 +328,9 @@ class PlaceDetailView(StorefrontView):
         return Response(api.PlaceSerializer(self.own(public_id)).data)
 
     @extend_schema(
-        request=api.PlaceSerializer, responses={200: api.PlaceSerializer}, tags=["Places"]
+        request=api.PlaceSerializer(partial=True),
+        responses={200: api.PlaceSerializer},
+        tags=["Places"],
     )
     def put(self, request, public_id):
         address = self.own(public_id)

@@ -16,6 +16,7 @@ from customers.api.views import valid
 from reviews import media, selectors, services
 from reviews.api import serializers as api
 from reviews.models import Review
+from stores.api.limits import upload_body_bytes
 
 NOT_FOUND = OpenApiResponse(description="No such published review in this store.")
 INVALID = OpenApiResponse(description="Validation failed: `errors`, and `fields` per field.")
@@ -38,6 +39,8 @@ def refused(exc: DjangoPermissionDenied) -> exceptions.PermissionDenied:
 
 
 class ReviewListView(StorefrontView):
+    max_body_bytes = staticmethod(upload_body_bytes)  # files, in multipart or base64
+
     def get_permissions(self):
         return [HasCustomer()] if self.request.method == "POST" else []
 

@@ -5,11 +5,15 @@ django ValidationError is a 422 with its field messages, so views can let them t
 """
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import SuspiciousOperation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
+from django.views.defaults import bad_request
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from stores.api.limits import NUL_MESSAGE, body_limit, content_length, too_large
 
 
 class UnprocessableEntity(exceptions.ValidationError):
@@ -95,4 +99,48 @@ class ApiErrorsMiddleware:
                 "Unhandled error on %s", request.path, exc_info=exception
             )
             return JsonResponse(error_body(["Internal server error."]), status=500)
+        return None
+
+
+class InputBoundsMiddleware:
+    """Refuses, before any view runs, a query string with a NUL character (PostgreSQL cannot
+    hold one): a 422 naming the parameter on the API paths, a 400 elsewhere (the console, the
+    admin's search box); and, on the API paths, a body declared larger than its endpoint takes
+    (413, limits.py), so that not a byte of it is read."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        refusal = self._query_refusal(request)
+        return refusal if refusal is not None else self.get_response(request)
+
+    @staticmethod
+    def _is_api(request) -> bool:
+        return request.path.startswith(ApiErrorsMiddleware.PREFIXES)
+
+    def _query_refusal(self, request):
+        try:
+            params = list(request.GET.lists())
+        except SuspiciousOperation as exc:  # more parameters than DATA_UPLOAD_MAX_NUMBER_FIELDS
+            if self._is_api(request):
+                return JsonResponse(error_body([str(exc)]), status=400)
+            raise
+        fields = {
+            name: [NUL_MESSAGE]
+            for name, values in params
+            if "\x00" in name or any("\x00" in value for value in values)
+        }
+        if not fields:
+            return None
+        if self._is_api(request):
+            return JsonResponse(error_body([NUL_MESSAGE], fields), status=422)
+        return bad_request(request, SuspiciousOperation(NUL_MESSAGE))
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        if not self._is_api(request):
+            return None
+        limit = body_limit(getattr(view_func, "cls", None))
+        if content_length(request.META) > limit:
+            return JsonResponse(error_body([too_large(limit).detail]), status=413)
         return None

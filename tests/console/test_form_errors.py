@@ -91,7 +91,7 @@ def test_metadata_errors_show_once_beside_their_row(store, customer, staff_clien
     page, text = page_of(response)
     twice = "The metadata key “tier” appears twice."
     no_key = "Every metadata value needs a key."
-    too_long = "Metadata keys have at most 64 characters"  # (then the key, shortened)
+    too_long = "Metadata keys have at most 40 characters"  # (then the key, shortened)
     only_once(text, twice, no_key, too_long, "Enter a valid email address.")
     keys = page.inputs("meta_key")
     assert [k["attrs"].get("value", "") for k in keys[:5]] == [
