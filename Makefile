@@ -7,7 +7,7 @@ ASSETS := node_modules/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint install assets migrate demo bench clean
+.PHONY: run test lint install assets migrate demo bench fuzz clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -63,6 +63,11 @@ bench: install
 	createdb -h 127.0.0.1 -U postgres bench 2>/dev/null || true
 	DATABASE_URL=$(BENCH_DB) DEBUG=true $(PY) manage.py migrate --noinput
 	DATABASE_URL=$(BENCH_DB) DEBUG=true $(PY) manage.py bench_search
+
+# schemathesis over both APIs, every check, against a live server on a throwaway database
+# (var/fuzz/): FUZZ_EXAMPLES (100) cases per operation; prints cases and failures per operation.
+fuzz: install
+	demo/fuzz.sh
 
 clean:
 	rm -rf var/test.sqlite3* .pytest_cache .ruff_cache

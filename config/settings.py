@@ -369,6 +369,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "stores.api.schema.strip_trailing_slashes",
+        "stores.api.schema.form_bodies",
     ],
     "COMPONENT_SPLIT_REQUEST": True,
 }

@@ -126,7 +126,7 @@ class AddressDetailView(CustomerScopedView):
     @extend_schema(
         operation_id="management_customer_address_replace",
         parameters=[CUSTOMER_ID, ADDRESS_ID],
-        request=ManagementPlaceSerializer,
+        request=ManagementPlaceSerializer(partial=True),
         responses={200: ManagementPlaceSerializer, 404: NOT_FOUND, 422: INVALID},
         tags=TAGS,
     )

@@ -112,7 +112,7 @@ class CardDetailView(AccountView):
     @extend_schema(
         operation_id="management_cards_partial_update",
         parameters=CARD_ID,
-        request=api.CardBodySerializer,
+        request=api.CardUpdateBodySerializer,
         responses={200: api.CardSerializer, 404: NOT_FOUND, 422: INVALID},
         tags=TAGS,
     )
@@ -126,7 +126,7 @@ class CardDetailView(AccountView):
     @extend_schema(
         operation_id="management_cards_update",
         parameters=CARD_ID,
-        request=api.CardBodySerializer,
+        request=api.CardUpdateBodySerializer,
         responses={200: api.CardSerializer, 404: NOT_FOUND, 422: INVALID},
         tags=TAGS,
     )
@@ -183,7 +183,7 @@ class RewardDetailView(AccountView):
     @extend_schema(
         operation_id="management_rewards_partial_update",
         parameters=REWARD_ID,
-        request=api.RewardBodySerializer,
+        request=api.RewardUpdateBodySerializer,
         responses={200: api.RewardSerializer, 404: NOT_FOUND, 422: INVALID},
         tags=TAGS,
     )
@@ -199,7 +199,7 @@ class RewardDetailView(AccountView):
     @extend_schema(
         operation_id="management_rewards_update",
         parameters=REWARD_ID,
-        request=api.RewardBodySerializer,
+        request=api.RewardUpdateBodySerializer,
         responses={200: api.RewardSerializer, 404: NOT_FOUND, 422: INVALID},
         tags=TAGS,
     )

@@ -1,16 +1,34 @@
 """Management API shapes for card programmes, rewards, stamping, redeeming and the ledger.
 
-Write serializers only parse (types, lengths, what is required); the rules (1–21 stamps, a
-reward within its card, the daily limit…) are loyalty.services', whose field errors come back
-as 422s. Enrolments are shown by loyalty.api.serializers.EnrolmentSerializer, as the shopper
-API and the customer endpoints show them.
+Write serializers only parse (types, lengths, bounds, what is required: the bounds with
+loyalty.services' own messages, so that the OpenAPI schema shows them); the rules (welcome
+stamps below a full card, a reward within its card, the daily limit…) are loyalty.services',
+whose field errors come back as 422s. Enrolments are shown by
+loyalty.api.serializers.EnrolmentSerializer, as the shopper API and the customer endpoints
+show them.
 """
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from loyalty.models import LoyaltyCard, Reward, StampEntry
-from loyalty.services import CARD_FIELDS, MAX_STAMPS_PER_CALL
+from loyalty.models import (
+    MAX_EXPIRY_DAYS,
+    MAX_STAMPS_PER_DAY,
+    MAX_STAMPS_REQUIRED,
+    LoyaltyCard,
+    Reward,
+    StampEntry,
+    color_validator,
+)
+from loyalty.services import (
+    CARD_FIELDS,
+    DAILY_LIMIT_MESSAGE,
+    DESCRIPTION_MAX_LENGTH,
+    DESCRIPTION_MESSAGE,
+    EXPIRY_DAYS_MESSAGE,
+    MAX_STAMPS_PER_CALL,
+    STAMPS_REQUIRED_MESSAGE,
+)
 from stores.api.management import PaginationSerializer
 
 STAMPS_MESSAGE = f"Add from 1 to {MAX_STAMPS_PER_CALL} stamps at a time."
@@ -128,24 +146,65 @@ class HistorySerializer(serializers.Serializer):
 # --- Requests -----------------------------------------------------------------------------------
 
 
+def _bounded(low: int, high: int, message: str, **kwargs) -> serializers.IntegerField:
+    """A whole number from `low` to `high` (in the schema too), refused with the message
+    loyalty.services gives for it."""
+    messages = {"min_value": message, "max_value": message}
+    return serializers.IntegerField(
+        min_value=low, max_value=high, error_messages=messages, **kwargs
+    )
+
+
+@extend_schema_field({"type": "integer", "minimum": 0, "maximum": MAX_STAMPS_REQUIRED - 1})
+class WelcomeStampsField(serializers.IntegerField):
+    """Bounded in the schema only: loyalty.services refuses a number out of range with a
+    message naming the card's own limit (fewer than its stamps_required)."""
+
+
+def _description(**kwargs) -> serializers.CharField:
+    return serializers.CharField(
+        max_length=DESCRIPTION_MAX_LENGTH,
+        error_messages={"max_length": DESCRIPTION_MESSAGE},
+        required=False,
+        allow_blank=True,
+        **kwargs,
+    )
+
+
+def _color(**kwargs) -> serializers.CharField:
+    return serializers.CharField(validators=[color_validator], required=False, **kwargs)
+
+
 class CardWriteSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
-    description = serializers.CharField(required=False, allow_blank=True)
-    stamps_required = serializers.IntegerField(help_text="Stamps for a full card: 1 to 21.")
-    initial_stamps = serializers.IntegerField(
-        required=False, help_text="Welcome stamps given on enrolment: 0 ≤ n < stamps_required."
+    description = _description()
+    stamps_required = _bounded(
+        1, MAX_STAMPS_REQUIRED, STAMPS_REQUIRED_MESSAGE, help_text="Stamps for a full card."
     )
-    card_color = serializers.CharField(required=False, help_text="#RRGGBB")
-    text_color = serializers.CharField(required=False, help_text="#RRGGBB")
+    initial_stamps = WelcomeStampsField(
+        required=False, help_text="Welcome stamps given on enrolment: fewer than stamps_required."
+    )
+    card_color = _color(help_text="#RRGGBB")
+    text_color = _color(help_text="#RRGGBB")
     header_text = serializers.CharField(required=False, allow_blank=True, max_length=100)
     expires_at = serializers.DateTimeField(
         required=False, allow_null=True, help_text="The whole programme ends at this time."
     )
-    expiry_days = serializers.IntegerField(
-        required=False, allow_null=True, help_text="Each enrolment expires this many days after."
+    expiry_days = _bounded(
+        1,
+        MAX_EXPIRY_DAYS,
+        EXPIRY_DAYS_MESSAGE,
+        required=False,
+        allow_null=True,
+        help_text="Each enrolment expires this many days after; null: never.",
     )
-    max_stamps_per_day = serializers.IntegerField(
-        required=False, allow_null=True, help_text="The most stamps a card may get in a day."
+    max_stamps_per_day = _bounded(
+        1,
+        MAX_STAMPS_PER_DAY,
+        DAILY_LIMIT_MESSAGE,
+        required=False,
+        allow_null=True,
+        help_text="The most stamps a card may get in a day; null: no limit.",
     )
     archived = serializers.BooleanField(required=False, help_text="Takes no new customers.")
 
@@ -154,17 +213,35 @@ class CardBodySerializer(serializers.Serializer):
     card = CardWriteSerializer()
 
 
+class CardUpdateBodySerializer(serializers.Serializer):
+    """PUT and PATCH: the `card` object is required, each field inside it optional."""
+
+    card = CardWriteSerializer(partial=True)
+
+
 class RewardWriteSerializer(serializers.Serializer):
     card_id = serializers.IntegerField(help_text="A card of the store.")
     name = serializers.CharField(max_length=100)
-    stamps_required = serializers.IntegerField(help_text="From 1 to the card's stamps_required.")
-    description = serializers.CharField(required=False, allow_blank=True)
+    stamps_required = serializers.IntegerField(
+        min_value=1,
+        max_value=MAX_STAMPS_REQUIRED,
+        help_text="From 1 to the card's stamps_required.",
+    )
+    description = _description()
     active = serializers.BooleanField(required=False)
-    position = serializers.IntegerField(required=False, help_text="Order within the card.")
+    position = serializers.IntegerField(
+        min_value=0, max_value=32767, required=False, help_text="Order within the card."
+    )
 
 
 class RewardBodySerializer(serializers.Serializer):
     reward = RewardWriteSerializer()
+
+
+class RewardUpdateBodySerializer(serializers.Serializer):
+    """PUT and PATCH: the `reward` object is required, each field inside it optional."""
+
+    reward = RewardWriteSerializer(partial=True)
 
 
 class RewardListParams(serializers.Serializer):

@@ -11,6 +11,7 @@ from django.core.paginator import Paginator
 from django.urls import re_path
 from rest_framework import exceptions, serializers
 from rest_framework.permissions import BasePermission
+from rest_framework.settings import api_settings
 from rest_framework.views import APIView
 
 from stores.api.authentication import StoreKeyAuthentication, authenticate_key
@@ -52,6 +53,12 @@ class AccountView(APIView):
     authentication_classes = [SecretKeyAuthentication]
     permission_classes = [IsTheAccount]
     throttle_classes = [ApiKeyThrottle]
+    # Leal clients send JSON: other bodies are a 415, and the schema advertises JSON only.
+    parser_classes = [
+        parser
+        for parser in api_settings.DEFAULT_PARSER_CLASSES
+        if parser.media_type == "application/json"
+    ]
 
     @property
     def store(self) -> Store:
