@@ -226,6 +226,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 60 * 1024 * 1024
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
 vars().update({key: value for key, value in EMAIL_CONFIG.items() if value is not None})
 EMAIL_BACKEND = env.str("EMAIL_BACKEND", default=EMAIL_CONFIG["EMAIL_BACKEND"])
+# Seconds an SMTP server may take; without it Django's SMTP backend waits forever.
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Storefront <no-reply@localhost>")
 # console | file | locmem | twilio  (see customers/notifications.py)
 SMS_BACKEND = env.str("SMS_BACKEND", default="locmem" if TESTING else "console")

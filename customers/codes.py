@@ -15,7 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from customers.models import Customer, VerificationCode
-from customers.notifications import send_to_identity
+from customers.notifications import delivered, send_to_identity
 
 CODE_TTL = timedelta(minutes=10)
 WRONG_CODE = "The code is wrong or has expired."
@@ -79,7 +79,7 @@ def verification_code_send(
             expires_at=timezone.now() + CODE_TTL,
         )
     text = f"{code} is your {store.name} code {PURPOSE_TEXT[purpose]}. It expires in 10 minutes."
-    send_to_identity(identity=identity, subject=f"Your {store.name} code", body=text)
+    delivered(send_to_identity, identity=identity, subject=f"Your {store.name} code", body=text)
 
 
 def verification_code_check(

@@ -67,6 +67,18 @@ def send_email(*, to: str, subject: str, body: str) -> None:
     send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to])
 
 
+def delivered(send, **message) -> bool:
+    """Sends `message` with `send` now; a provider failure (network, SMTP, Twilio: OSError) is
+    logged and answered False instead of failing the request whose writes already happened (a
+    code can be asked for again). Until messages go through the job queue with retries."""
+    try:
+        send(**message)
+    except OSError:
+        logger.exception("Could not deliver a message with %s", send.__name__)
+        return False
+    return True
+
+
 def send_to_identity(*, identity: str, subject: str, body: str) -> None:
     """An e-mail when `identity` is an address, an SMS when it is a phone."""
     if "@" in identity:

@@ -30,7 +30,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
-from customers.notifications import send_email, send_sms
+from customers.notifications import delivered, send_email, send_sms
 from loyalty import selectors
 from loyalty.models import CustomerCard
 
@@ -102,11 +102,10 @@ def card_links_send(*, enrolment: CustomerCard, request=None) -> bool:
     )
     sent = False
     if customer.email:
-        send_email(to=customer.email, subject=f"Your {enrolment.card.name} card", body=body)
-        sent = True
+        subject = f"Your {enrolment.card.name} card"
+        sent |= delivered(send_email, to=customer.email, subject=subject, body=body)
     if customer.phone:
-        send_sms(to=customer.phone, body=body)
-        sent = True
+        sent |= delivered(send_sms, to=customer.phone, body=body)
     return sent
 
 

@@ -879,3 +879,15 @@ def test_a_huge_offset_is_a_422_not_a_500(api, registered):
     assert_error(api.get(f"{API}/products", {"offset": "99999999999999999999999"}), 422, "offset")
     as_customer(api, registered)
     assert_error(api.get(f"{API}/customers/orders", {"offset": str(2**70)}), 422, "offset")
+
+
+def test_a_mail_server_failure_is_logged_and_a_code_can_be_asked_for_again(api, settings, caplog):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2
+    body = {"identity": "ada@example.com"}
+    response = api.post(f"{API}/customers/request-creation-code", body, format="json")
+    assert response.status_code == 200, response.content
+    assert "Could not deliver" in caplog.text
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    response = api.post(f"{API}/customers/request-creation-code", body, format="json")
+    assert response.status_code == 200 and len(mail.outbox) == 1

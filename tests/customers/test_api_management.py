@@ -553,6 +553,23 @@ def test_send_card_links_sends_the_code_by_email_and_sms(api, base, card, flag):
     assert [(s.to, code in s.body) for s in notifications.outbox] == [("+14155550123", True)]
 
 
+def test_a_mail_server_failure_keeps_the_created_customer_and_answers_201(
+    api, base, card, settings, caplog
+):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 9, 2
+    body = {
+        "customer": {"first_name": "Ada", "email": "ada@example.com", "phone": "+14155550123"},
+        "card_id": card.pk,
+        "send_card_links": True,
+    }
+    response = api.post(f"{base}/customers", body)
+    assert response.status_code == 201, response.content
+    assert Customer.objects.filter(email="ada@example.com").exists()
+    assert [s.to for s in notifications.outbox] == ["+14155550123"]  # the SMS still went
+    assert "Could not deliver" in caplog.text
+
+
 @pytest.mark.parametrize("flag", [False, "false", 0, "0"])
 def test_card_links_are_not_sent_unless_asked(api, base, card, flag):
     body = {
