@@ -59,3 +59,19 @@ def empty_inlines(*prefixes) -> dict:
             }
         )
     return data
+
+
+def form_data(**overrides):
+    """A valid console customer form (edit or create), with `overrides`."""
+    data = {
+        "first_name": "Ada",
+        "last_name": "Lovelace",
+        "email": "ada@example.com",
+        "phone": "+14155550123",
+        "birthday": "",
+        "tags": "",
+        "meta_key": [],
+        "meta_value": [],
+    }
+    data.update(overrides)
+    return data

@@ -14,6 +14,7 @@ from orders.models import Order
 from stores.services import api_key_create
 from tests import factories
 from tests.customers.test_services import png_upload
+from tests.helpers import form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -397,21 +398,6 @@ def test_customer_page_queries_do_not_grow(
 
 
 # --- edit and create ------------------------------------------------------------------------
-
-
-def form_data(**overrides):
-    data = {
-        "first_name": "Ada",
-        "last_name": "Lovelace",
-        "email": "ada@example.com",
-        "phone": "+14155550123",
-        "birthday": "",
-        "tags": "",
-        "meta_key": [],
-        "meta_value": [],
-    }
-    data.update(overrides)
-    return data
 
 
 def test_edit_saves_and_leaves_a_message_and_an_event(staff_client, customer):

@@ -9,26 +9,11 @@ import time_machine
 from django.urls import reverse
 
 from customers.models import Customer
-from tests.helpers import empty_inlines
+from tests.helpers import empty_inlines, form_data
 
 pytestmark = pytest.mark.django_db
 
 LIMIT = "Use at most 100 characters."
-
-
-def form_data(**overrides):
-    data = {
-        "first_name": "Ada",
-        "last_name": "Lovelace",
-        "email": "ada@example.com",
-        "phone": "+14155550123",
-        "birthday": "",
-        "tags": "",
-        "meta_key": [],
-        "meta_value": [],
-    }
-    data.update(overrides)
-    return data
 
 
 def errors_of(response) -> dict:

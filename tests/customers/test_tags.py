@@ -11,7 +11,7 @@ from django.urls import reverse
 from customers.models import Customer, Tag
 from customers.services import TAG_MAX_LENGTH
 from stores.services import api_key_create
-from tests.helpers import assert_error, client_of
+from tests.helpers import assert_error, client_of, form_data
 
 pytestmark = pytest.mark.django_db
 
@@ -36,21 +36,6 @@ def management(store):
 def tagged(customer):
     customer.tags.set([Tag.objects.create(store=customer.store, name="regular")])
     return customer
-
-
-def form_data(**overrides):
-    data = {
-        "first_name": "Ada",
-        "last_name": "Lovelace",
-        "email": "ada@example.com",
-        "phone": "+14155550123",
-        "birthday": "",
-        "tags": "",
-        "meta_key": [],
-        "meta_value": [],
-    }
-    data.update(overrides)
-    return data
 
 
 def _tag_names(customer) -> list[str]:
