@@ -25,7 +25,7 @@ from customers.services import (
     TAGS_MAX,
 )
 from loyalty.api.serializers import EnrolmentSerializer
-from stores.api.management import PageParams, PaginationSerializer
+from stores.api.management import CappedPaginationSerializer, PageParams
 
 
 class ManagementExternalReferenceSerializer(serializers.Serializer):
@@ -258,4 +258,4 @@ class ManagementCustomerListParams(PageParams):
 
 class ManagementCustomerListSerializer(serializers.Serializer):
     customers = ManagementCustomerSerializer(many=True)
-    pagination = PaginationSerializer()
+    pagination = CappedPaginationSerializer()

@@ -24,7 +24,7 @@ from customers.api.management import (
     valid,
 )
 from customers.models import Customer
-from customers.selectors import customer_list_filtered, customer_page
+from customers.selectors import customer_list_filtered, customer_page, customer_tally
 from customers.services import customer_delete, customer_update
 from loyalty.models import CustomerCard, LoyaltyCard
 from loyalty.services import customer_upsert_by_reference
@@ -46,6 +46,10 @@ def customer_prefetches() -> list:
 
 def customer_queryset():
     return Customer.objects.prefetch_related(*customer_prefetches())
+
+
+# The list's filters: with none, the count past the cap is the planner's estimate of the store.
+FILTERS = ("search", "source", "external_id", "status", "tag", "created_after", "created_before")
 
 
 class ManagementCustomerView(CustomerScopedView):
@@ -92,19 +96,26 @@ class CustomerListView(ManagementCustomerView):
         # Paged here rather than with stores.api.management.paginated: the count decides how
         # the page is read (customers.selectors.customer_page).
         page, items = filters["page"], filters["items"]
-        count = customers.count()
+        filtered = any(filters.get(name) for name in FILTERS)
+        tally = customer_tally(customers, filtered=filtered)
         offset = (page - 1) * items
         rows = []
-        if offset < count:
+        if offset < tally.value or not tally.exact:  # past a cap or an estimate, rows may be
             rows = customer_page(
                 customers.prefetch_related(*customer_prefetches()),
                 sort=filters["sort"],
-                count=count,
+                tally=tally,
                 offset=offset,
                 limit=items,
             )
         serializer = api.ManagementCustomerSerializer(rows, many=True, context={"request": request})
-        pagination = {"count": count, "items": items, "page": page, "pages": ceil(count / items)}
+        pagination = {
+            "count": tally.value,
+            "count_is_exact": tally.exact,
+            "items": items,
+            "page": page,
+            "pages": ceil(tally.value / items),
+        }
         return Response({"customers": serializer.data, "pagination": pagination})
 
     @extend_schema(

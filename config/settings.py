@@ -282,6 +282,10 @@ CONTENT_SECURITY_POLICY = {
 
 # --- Product settings -----------------------------------------------------------------------
 CUSTOMER_TOKEN_TTL_DAYS = env.int("CUSTOMER_TOKEN_TTL_DAYS", default=30)
+# Lists count their rows exactly up to this many; past it they say "2,000+", or "about
+# 1,000,000" for a whole store (stores/counting.py). Not an environment setting: the figure
+# balances the costs of a count and of a page (customers.selectors.customer_order).
+COUNT_CAP = 2_000
 # How long a link inviting someone to work in a store stays valid.
 INVITATION_TTL_DAYS = env.int("INVITATION_TTL_DAYS", default=7)
 CUSTOMER_PHOTO_MAX_BYTES = env.int("CUSTOMER_PHOTO_MAX_BYTES", default=5 * 1024 * 1024)

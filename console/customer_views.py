@@ -39,7 +39,7 @@ from loyalty.services import customer_create_enrolled
 from orders.models import Order
 from reviews.models import Review
 from stores.access import console_view
-from stores.paging import paginate
+from stores.paging import keyset_page, paginate
 
 RECENT_ORDERS = 10
 REVIEW_EVENTS = {
@@ -68,13 +68,34 @@ def _filtered_customers(request):
 @console_view("view_customers")
 def customer_list(request):
     form, queryset, sort = _filtered_customers(request)
-    count = queryset.count()
-    ordered = selectors.customer_order(queryset, SORTS[sort], count=count)
+    filtered = any(
+        v for k, v in request.GET.items() if k not in ("page", "per_page", "sort", "after")
+    )
+    tally = selectors.customer_tally(queryset, filtered=filtered)
+    order = SORTS[sort]
+    ordered = selectors.customer_order(queryset, order, tally=tally).prefetch_related("tags")
+    # The counted rows have numbered pages; a list longer than its count goes on from the last
+    # row shown (keyset: as fast on the 40,000th page as on the first).
+    cursor = request.GET.get("after", "")
+    after = None
+    if cursor and not tally.exact:
+        after = selectors.customers_after(ordered, order, cursor)
+    if after is not None:
+        paging = keyset_page(request, after, tally=tally)
+        further = paging["has_more"]
+    else:
+        paging = paginate(request, ordered, tally=tally)
+        # The last numbered page of a list longer than its count: "Next" carries on from its
+        # last row (a row follows it: the count went past the cap).
+        further = not tally.exact and not paging["page_obj"].has_next()
+    rows = list(paging["page_obj"].object_list)  # read once: the template reuses the rows
     context = {
         "form": form,
         "sort": sort,
-        "filtered": any(v for k, v in request.GET.items() if k not in ("page", "per_page", "sort")),
-        **paginate(request, ordered.prefetch_related("tags"), count=count),
+        "filtered": filtered,
+        **paging,
+        "keyset": after is not None,
+        "next_cursor": selectors.customer_cursor(rows[-1], order) if further else "",
     }
     if request.headers.get("HX-Request") and request.headers.get("HX-Target") == "results":
         return render(request, "customers/_results.html", {**context, "partial": True})

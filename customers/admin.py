@@ -11,7 +11,9 @@ tokens and sign-in identities are written by services only, and read-only here.
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.urls import reverse
+from django.utils.functional import cached_property
 from django.utils.html import format_html
 
 from customers.models import (
@@ -26,7 +28,7 @@ from customers.models import (
     VerificationCode,
 )
 from customers.phones import format_phone_display
-from customers.selectors import customer_search
+from customers.selectors import customer_search, customer_tally
 from customers.services import (
     ADDRESS_FIELDS,
     CUSTOMER_FIELDS,
@@ -40,6 +42,7 @@ from customers.services import (
     customer_update,
 )
 from stores.admin import ReadOnlyAdminMixin, adopt_saved
+from stores.counting import Tally
 from stores.forms import add_service_errors
 from stores.standards import choices_with, country_choices
 
@@ -159,6 +162,25 @@ class AddressInline(admin.TabularInline):
     show_change_link = True
 
 
+class TallyPaginator(Paginator):
+    """The changelist's paginator over a million customers: counted up to the cap, then the
+    planner's estimate of the whole list, or "2,000+" for a search or a filter (`filtered`),
+    as the console counts (customers.selectors.customer_tally). The admin's own paginator
+    counts every row on every page (~750 ms at 1,000,000 customers)."""
+
+    def __init__(self, *args, filtered: bool = True, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.filtered = filtered
+
+    @cached_property
+    def tally(self) -> Tally:
+        return customer_tally(self.object_list, filtered=self.filtered)
+
+    @cached_property
+    def count(self) -> int:
+        return self.tally.value
+
+
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
     form = CustomerAdminForm
@@ -181,6 +203,9 @@ class CustomerAdmin(admin.ModelAdmin):
         "Name, email, phone (typed any way), card code, external id or customer id (customer_…)."
     )
     show_full_result_count = False
+    # Newest first through the primary key: the model's order (created_at) has an index per
+    # store only, and over every store PostgreSQL sorted all 1,000,000 rows for a page (470 ms).
+    ordering = ["-id"]
     autocomplete_fields = ["tags"]
     readonly_fields = [
         "public_id",
@@ -219,6 +244,13 @@ class CustomerAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("store").prefetch_related("tags")
+
+    def get_paginator(self, request, queryset, per_page, orphans=0, allow_empty_first_page=True):
+        # Sorting (o), the page (p) and facets list the same rows; anything else narrows them.
+        filtered = any(name not in ("o", "p", "_facets") for name in request.GET)
+        return TallyPaginator(
+            queryset, per_page, orphans, allow_empty_first_page, filtered=filtered
+        )
 
     def get_search_results(self, request, queryset, search_term):
         # The product's one customer search (the console and the APIs use it too): it finds a

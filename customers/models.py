@@ -135,11 +135,20 @@ class Customer(models.Model):
                 condition=Q(total_orders_count__gte=0), name="customer_orders_count_not_negative"
             ),
         ]
+        # One index per list order (customers.selectors.CUSTOMER_SORTS), with every key of the
+        # order: a page, or the page after a row (keyset), is then a walk of its index from
+        # there. With the first key only, PostgreSQL sorted each group of equal first keys
+        # (every "Ada", every customer with 0 orders) for one page: 150-450 ms at 1,000,000.
         indexes = [
-            models.Index(fields=["store", "-created_at"], name="customer_store_created"),
+            models.Index(fields=["store", "-created_at", "-id"], name="customer_store_created"),
             models.Index(fields=["store", "last_name", "first_name"], name="customer_store_name"),
-            models.Index(fields=["store", "first_name"], name="customer_store_first_name"),
-            models.Index(fields=["store", "total_orders_count"], name="customer_store_orders"),
+            models.Index(
+                fields=["store", "first_name", "last_name", "id"], name="customer_store_first_name"
+            ),
+            models.Index(fields=["store", "email", "id"], name="customer_store_email"),
+            models.Index(
+                fields=["store", "total_orders_count", "id"], name="customer_store_orders"
+            ),
             models.Index(fields=["store", "status"], name="customer_store_status"),
             # Lower(email) is covered by the unique constraint's index; phone likewise.
         ]

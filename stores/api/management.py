@@ -91,6 +91,19 @@ class PaginationSerializer(serializers.Serializer):
     pages = serializers.IntegerField()
 
 
+class CappedPaginationSerializer(PaginationSerializer):
+    """The pagination of a list that may be too long to count (stores.counting)."""
+
+    count = serializers.IntegerField(
+        help_text="How many rows match: exact when count_is_exact is true. Otherwise the list "
+        "is longer than the count's cap: with no filter, count is the database's estimate of "
+        "the store's rows; with a search or a filter, count is the cap (2,000), and more rows "
+        "match. Either way `pages` follows `count`, and pages past it still answer: keep "
+        "asking for the next page until one has fewer than `items` rows."
+    )
+    count_is_exact = serializers.BooleanField()
+
+
 def paginated(request, queryset, *, key: str, serializer_class, context=None) -> dict:
     """{key: [...], "pagination": {...}} for `page` (from 1) and `items` (1–100); a page past
     the end is an empty list with the right totals."""

@@ -168,3 +168,25 @@ def test_a_search_box_says_it_finds_a_customer_id_and_a_card_code(request, store
     for query, name in ((ada.public_id, "Ada Lovelace"), ("9001 0000-0042", "Grace Hopper")):
         found = results(client.get(url, {"q": query}).context)
         assert [customer.name for customer in found] == [name], query
+
+
+def test_words_and_ids_mix_as_every_word_must_match(store, people):
+    """Several words: all in a name or the email, or some of them an id and the others in the
+    name (the search reads these two ways at once, and must give the rows of ANDing each
+    word's own condition)."""
+    ada, grace = people
+    ExternalReference.objects.create(store=store, customer=ada, source="erp", external_id="ERP-77")
+    factories.CustomerCardFactory(customer=grace, code="GH42XY")
+    assert names(store, "ada ERP-77") == ["Ada Lovelace"]
+    assert names(store, "ERP-77 lovelace ada") == ["Ada Lovelace"]
+    assert names(store, "grace ERP-77") == []
+    assert names(store, "gh42xy hopper") == ["Grace Hopper"]
+    assert names(store, "GH42XY ERP-77") == []
+    assert names(store, "ada hopper") == []
+
+
+@pytest.mark.parametrize("typed", ["+44 20 7946 0958", "+442079460958", "+44 (0)20 7946 0958"])
+def test_a_whole_number_of_another_country_is_found(store, typed):
+    factories.CustomerFactory(store=store, first_name="Tim", phone="+442079460958")
+    assert names(store, typed) == ["Tim " + Customer.objects.get().last_name]
+
