@@ -24,7 +24,7 @@ from customers.services import (
     TAG_MAX_LENGTH,
     TAGS_MAX,
 )
-from loyalty.api.serializers import EnrolmentSerializer
+from loyalty.api.serializers import EnrolmentSerializer, day, enrolment_dict, moment
 from stores.api.management import CappedPaginationSerializer, PageParams
 
 
@@ -87,6 +87,43 @@ class ManagementCustomerSerializer(serializers.ModelSerializer):
         request = self.context.get("request")
         url = customer.photo.url
         return request.build_absolute_uri(url) if request else url
+
+
+def management_customer_dict(customer: Customer, request=None) -> dict:
+    """ManagementCustomerSerializer's answer for `customer` (read from
+    backoffice.customers.customer_queryset), built directly: the list's hot path (a page of
+    25 customers with their cards took 16 ms in DRF's field machinery, `make bench`).
+    tests/loyalty/test_fast_representations.py holds the two equal."""
+    cards = list(customer.cards.all())
+    photo_url = None
+    if customer.photo:
+        url = customer.photo.url
+        photo_url = request.build_absolute_uri(url) if request else url
+    return {
+        "id": customer.pk,
+        "account_id": customer.store_id,
+        "first_name": customer.first_name,
+        "last_name": customer.last_name,
+        "name": customer.name,
+        "email": customer.email,
+        "phone": customer.phone,
+        "birthday": day(customer.birthday),
+        "metadata": customer.metadata,
+        "external_references": [
+            {"source": reference.source, "external_id": reference.external_id}
+            for reference in customer.external_references.all()
+        ],
+        "customer_cards": [enrolment_dict(enrolment, request) for enrolment in cards],
+        "stamp_count": sum(enrolment.stamps_count for enrolment in cards),
+        "status": customer.status,
+        "is_guest": customer.is_guest,
+        "has_password": customer.has_password,
+        "total_orders_count": customer.total_orders_count,
+        "tags": sorted((tag.name for tag in customer.tags.all()), key=str.casefold),
+        "photo_url": photo_url,
+        "created_at": moment(customer.created_at),
+        "updated_at": moment(customer.updated_at),
+    }
 
 
 class ManagementCustomerWriteSerializer(serializers.Serializer):

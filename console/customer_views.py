@@ -71,7 +71,7 @@ def customer_list(request):
     filtered = any(
         v for k, v in request.GET.items() if k not in ("page", "per_page", "sort", "after")
     )
-    tally = selectors.customer_tally(queryset, filtered=filtered)
+    tally = selectors.customer_tally(queryset, filtered=filtered, store=request.access.store)
     order = SORTS[sort]
     ordered = selectors.customer_order(queryset, order, tally=tally).prefetch_related("tags")
     # The counted rows have numbered pages; a list longer than its count goes on from the last

@@ -5,6 +5,7 @@ import json
 import re
 from datetime import UTC, date, datetime, time, timedelta
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, models
 from django.db.models import BooleanField, F, Func, Q, QuerySet, Subquery, TextField, Value
@@ -305,13 +306,25 @@ def customers_with_references(*, store, references) -> list[Customer]:
     return list(Customer.objects.filter(store=store, pk__in=owners).order_by("created_at", "id"))
 
 
-def customer_tally(customers: QuerySet[Customer], *, filtered: bool) -> Tally:
+# How long a store's estimated size is kept (its customers past the count's cap, unfiltered).
+TALLY_CACHE_SECONDS = 60
+
+
+def customer_tally(customers: QuerySet[Customer], *, filtered: bool, store=None) -> Tally:
     """How many customers `customers` lists: exact up to settings.COUNT_CAP. Past it, a
-    store's whole list (`filtered` False) is the planner's estimate, "about 1,000,000"; a
-    search or a filter is "2,000+" (a text search's estimate is a guess)."""
+    store's whole list (`filtered` False) is the planner's estimate, "about 1,000,000", kept
+    for a minute when `store` is given (a count and an EXPLAIN saved on every page of a big
+    store; an exact tally is never kept); a search or a filter is "2,000+" (a text search's
+    estimate is a guess)."""
     if filtered:
         return count_capped(customers)
-    return count_estimated(customers)
+    key = f"customers:tally:{store.pk}" if store is not None else None
+    tally = cache.get(key) if key else None
+    if tally is None:
+        tally = count_estimated(customers)
+        if key and not tally.exact:
+            cache.set(key, tally, TALLY_CACHE_SECONDS)
+    return tally
 
 
 def _unindexed(field: str):

@@ -85,6 +85,50 @@ class EnrolmentSerializer(serializers.ModelSerializer):
         return wallet.google_wallet_url(enrolment, request=self.context.get("request"))
 
 
+# DRF's own representations of a date and a moment, so that the dicts below read exactly as
+# the serializers do (a moment in the current time zone, "Z" for UTC).
+DATETIME = serializers.DateTimeField()
+DATE = serializers.DateField()
+
+
+def moment(value) -> str | None:
+    return None if value is None else DATETIME.to_representation(value)
+
+
+def day(value) -> str | None:
+    return None if value is None else DATE.to_representation(value)
+
+
+def enrolment_dict(enrolment: CustomerCard, request=None) -> dict:
+    """EnrolmentSerializer's answer for `enrolment`, built directly: a page of 25 customers
+    with their cards spent most of its time in DRF's field machinery (`make bench`).
+    tests/loyalty/test_fast_representations.py holds the two equal."""
+    card = enrolment.card
+    rewards = selectors.available_rewards(enrolment, rewards=card.rewards.all())
+    return {
+        "id": enrolment.pk,
+        "uuid": str(enrolment.uuid),
+        "card_id": enrolment.card_id,
+        "card_name": card.name,
+        "status": str(enrolment.effective_status),
+        "code": enrolment.code,
+        "stamps_count": enrolment.stamps_count,
+        "stamps_remaining": selectors.stamps_remaining(enrolment),
+        "progress_percentage": selectors.progress_percentage(enrolment),
+        "available_rewards": [
+            {"id": reward.pk, "name": reward.name, "stamps_required": reward.stamps_required}
+            for reward in rewards
+        ],
+        "pass_installed": enrolment.pass_installed,
+        "issued_at": moment(enrolment.issued_at),
+        "expires_at": moment(enrolment.expires_at),
+        "apple_wallet_url": wallet.apple_wallet_url(enrolment, request=request),
+        "google_wallet_url": wallet.google_wallet_url(enrolment, request=request),
+        "created_at": moment(enrolment.created_at),
+        "updated_at": moment(enrolment.updated_at),
+    }
+
+
 class StorefrontEnrolmentSerializer(EnrolmentSerializer):
     """The shopper API never shows integer ids of its own objects: `id` is the uuid."""
 

@@ -3,7 +3,9 @@ or a filter says "N+", and a store's whole list says "about N" (PostgreSQL's est
 the cap is 3, so that five customers are past it."""
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
+from django.test.utils import CaptureQueriesContext, override_settings
 from django.urls import reverse
 
 from customers.forms import SORTS
@@ -167,3 +169,21 @@ def test_a_keyset_page_past_the_end_says_so(staff_client, five):
     response = staff_client.get(reverse("customers:list"), {"q": "ada", "after": cursor})
     assert _result_count(response) == "No more customers"
     assert "Back to the first page" in response.content.decode()
+
+
+@pytest.mark.api_key("secret")
+def test_a_big_stores_size_is_kept_a_minute_an_exact_one_never(api, store, five):
+    url = f"/api/v1/accounts/{store.pk}/customers"
+
+    def counts() -> int:
+        with CaptureQueriesContext(connection) as queries:
+            body = api.get(url).json()
+        assert len(body["customers"]) == 5
+        return sum("COUNT(" in query["sql"].upper() for query in queries.captured_queries)
+
+    assert counts() == 1
+    assert counts() == 0  # past the cap: kept
+    cache.clear()
+    with override_settings(COUNT_CAP=10):
+        assert counts() == 1
+        assert counts() == 1  # exact: counted every time
