@@ -247,6 +247,8 @@ X_FRAME_OPTIONS = "DENY"
 # Production is HTTPS only; `make run` (DEBUG) and the tests serve plain http://.
 https_only = not (DEBUG or TESTING)
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=https_only)
+# A load balancer's liveness probe may reach a worker over plain http: /healthz answers it.
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=365 * 24 * 3600 if https_only else 0)
 # Covers the subdomains of the host serving the app (shop.example.com), not its parent domain.
 SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)

@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.http import JsonResponse
 from django.urls import include, path
+from django.views.decorators.http import require_safe
 from django.views.generic import RedirectView
 
 from config import media
@@ -9,8 +11,18 @@ admin.site.site_header = "Storefront Customers"
 admin.site.site_title = "Storefront Customers admin"
 admin.site.index_title = "Administration"
 
+
+@require_safe
+def healthz(request):
+    """Liveness for a load balancer: the process answers. No database or cache, so a slow
+    database never gets a healthy worker killed; `make bench` also uses it as its ceiling (the
+    same middleware as every page, no work behind it)."""
+    return JsonResponse({"status": "ok"})
+
+
 urlpatterns = [
     path("", RedirectView.as_view(url="/console/", permanent=False)),
+    path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("console/", include("console.urls")),
     path("console/", include(console_urls.auth_urlpatterns)),
