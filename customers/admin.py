@@ -10,7 +10,7 @@ tokens and sign-in identities are written by services only, and read-only here.
 
 from django import forms
 from django.contrib import admin
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.core.paginator import Paginator
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -28,7 +28,7 @@ from customers.models import (
     VerificationCode,
 )
 from customers.phones import format_phone_display
-from customers.selectors import customer_search, customer_tally
+from customers.selectors import customer_order, customer_search, customer_tally
 from customers.services import (
     ADDRESS_FIELDS,
     CUSTOMER_FIELDS,
@@ -180,6 +180,26 @@ class TallyPaginator(Paginator):
     def count(self) -> int:
         return self.tally.value
 
+    def page(self, number):
+        # Few matches are fetched and sorted rather than met walking the order's index
+        # (customer_order): "ada allen" walked 40,000 customers for 50 rows (155 ms).
+        order = list(self.object_list.query.order_by)
+        if order and all(isinstance(key, str) for key in order) and _own_column(order[0]):
+            self.object_list = customer_order(self.object_list, order, tally=self.tally)
+        return super().page(number)
+
+
+def _own_column(key: str) -> bool:
+    """Whether an ordering key is a column of the customer row itself (not a relation, whose
+    order is the related model's)."""
+    name = key.removeprefix("-")
+    if name == "pk":
+        return True
+    try:
+        return not Customer._meta.get_field(name).is_relation
+    except FieldDoesNotExist:
+        return False
+
 
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
@@ -206,6 +226,9 @@ class CustomerAdmin(admin.ModelAdmin):
     # Newest first through the primary key: the model's order (created_at) has an index per
     # store only, and over every store PostgreSQL sorted all 1,000,000 rows for a page (470 ms).
     ordering = ["-id"]
+    # Rendering a row of this changelist costs ~0.5 ms (Django's admin_list, 10 columns): 100
+    # rows were most of a page's time. 50, with the search to find the rest.
+    list_per_page = 50
     autocomplete_fields = ["tags"]
     readonly_fields = [
         "public_id",

@@ -1,6 +1,7 @@
 """Phone numbers: stored in E.164; typed any common way."""
 
 import re
+from functools import lru_cache
 
 import phonenumbers
 from django.core.exceptions import ValidationError
@@ -31,6 +32,7 @@ def phone_digits(raw: str) -> str:
     return re.sub(r"\D", "", raw or "")
 
 
+@lru_cache(maxsize=2048)  # a list shows each phone twice (the phone cell, the phone-width line)
 def format_phone_display(e164: str, region: str | None = None) -> str:
     """A stored (E.164) phone as people read it: the national format for a number of
     `region` ("(415) 555-0123" in a US store), the international one otherwise

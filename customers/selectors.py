@@ -330,7 +330,7 @@ def customer_tally(customers: QuerySet[Customer], *, filtered: bool, store=None)
 def _unindexed(field: str):
     """The value of `field`, as an expression that no index covers (`first_name || ''`,
     `created_at + interval '0'`, `total_orders_count + 0`): it sorts the same."""
-    column = Customer._meta.get_field(field)
+    column = Customer._meta.pk if field == "pk" else Customer._meta.get_field(field)
     if isinstance(column, models.CharField):
         return Concat(F(field), Value(""), output_field=models.CharField())
     if isinstance(column, models.DateTimeField):

