@@ -6,6 +6,7 @@ loyalty.services decide. Paths are relative to /api/v1/accounts/{account_id}/
 (backoffice/urls.py); a customer's addresses are in customers/api/management.py.
 """
 
+from collections import defaultdict
 from math import ceil
 
 from django.core.exceptions import ValidationError
@@ -23,10 +24,10 @@ from customers.api.management import (
     CustomerScopedView,
     valid,
 )
-from customers.models import Customer
+from customers.models import Customer, ExternalReference
 from customers.selectors import customer_list_filtered, customer_page, customer_tally
 from customers.services import customer_delete, customer_update
-from loyalty.models import CustomerCard, LoyaltyCard
+from loyalty.models import CustomerCard, LoyaltyCard, Reward
 from loyalty.services import customer_upsert_by_reference
 from loyalty.wallet import card_links_send
 from stores.api.management import unwrap
@@ -42,6 +43,44 @@ def customer_prefetches() -> list:
         .order_by("-created_at", "-id")
     )
     return ["tags", "external_references", Prefetch("cards", queryset=enrolments)]
+
+
+def customer_answers(customers: list[Customer], request) -> list[dict]:
+    """The management answers of a page of `customers`, as ManagementCustomerSerializer gives
+    them, in 4 queries: tags, references, cards (with their programme), the programmes'
+    rewards. Django's prefetch_related made a queryset per customer and per level (12 of the
+    page's 17 ms at 25 customers, `make bench`); these read plain rows and group them."""
+    ids = [customer.pk for customer in customers]
+    tags, references, cards = defaultdict(list), defaultdict(list), defaultdict(list)
+    tagged = Customer.tags.through.objects.filter(customer_id__in=ids)
+    for customer_id, name in tagged.values_list("customer_id", "tag__name"):
+        tags[customer_id].append(name)
+    held = ExternalReference.objects.filter(customer_id__in=ids).order_by("source", "external_id")
+    for customer_id, source, external_id in held.values_list(
+        "customer_id", "source", "external_id"
+    ):
+        references[customer_id].append({"source": source, "external_id": external_id})
+    enrolments = list(
+        CustomerCard.objects.filter(customer_id__in=ids)
+        .select_related("card")
+        .order_by("-created_at", "-id")
+    )
+    rewards = defaultdict(list)
+    for reward in Reward.objects.filter(card_id__in={e.card_id for e in enrolments}):
+        rewards[reward.card_id].append(reward)  # in the card's order (Reward.Meta.ordering)
+    for enrolment in enrolments:
+        cards[enrolment.customer_id].append(enrolment)
+    return [
+        api.management_customer_dict(
+            customer,
+            request,
+            tags=tags[customer.pk],
+            references=references[customer.pk],
+            cards=cards[customer.pk],
+            rewards=rewards,
+        )
+        for customer in customers
+    ]
 
 
 def customer_queryset():
@@ -99,17 +138,12 @@ class CustomerListView(ManagementCustomerView):
         filtered = any(filters.get(name) for name in FILTERS)
         tally = customer_tally(customers, filtered=filtered, store=self.store)
         offset = (page - 1) * items
-        rows = []
+        answers = []
         if offset < tally.value or not tally.exact:  # past a cap or an estimate, rows may be
             rows = customer_page(
-                customers.prefetch_related(*customer_prefetches()),
-                sort=filters["sort"],
-                tally=tally,
-                offset=offset,
-                limit=items,
+                customers, sort=filters["sort"], tally=tally, offset=offset, limit=items
             )
-        # What ManagementCustomerSerializer gives (the schema's shape), built directly.
-        answers = [api.management_customer_dict(customer, request) for customer in rows]
+            answers = customer_answers(list(rows), request)
         pagination = {
             "count": tally.value,
             "count_is_exact": tally.exact,
