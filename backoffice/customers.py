@@ -25,7 +25,7 @@ from customers.api.management import (
     valid,
 )
 from customers.models import Customer, ExternalReference
-from customers.selectors import customer_list_filtered, customer_page, customer_tally
+from customers.selectors import CUSTOMER_SORTS, customer_list_filtered, customer_matches
 from customers.services import customer_delete, customer_update
 from loyalty.models import CustomerCard, LoyaltyCard, Reward
 from loyalty.services import customer_upsert_by_reference
@@ -133,17 +133,16 @@ class CustomerListView(ManagementCustomerView):
             sort=filters["sort"],
         )
         # Paged here rather than with stores.api.management.paginated: the count decides how
-        # the page is read (customers.selectors.customer_page).
+        # the page is read (customers.selectors.customer_matches).
         page, items = filters["page"], filters["items"]
         filtered = any(filters.get(name) for name in FILTERS)
-        tally = customer_tally(customers, filtered=filtered, store=self.store)
+        tally, ordered = customer_matches(
+            customers, CUSTOMER_SORTS[filters["sort"]], filtered=filtered, store=self.store
+        )
         offset = (page - 1) * items
         answers = []
         if offset < tally.value or not tally.exact:  # past a cap or an estimate, rows may be
-            rows = customer_page(
-                customers, sort=filters["sort"], tally=tally, offset=offset, limit=items
-            )
-            answers = customer_answers(list(rows), request)
+            answers = customer_answers(list(ordered[offset : offset + items]), request)
         pagination = {
             "count": tally.value,
             "count_is_exact": tally.exact,

@@ -71,9 +71,10 @@ def customer_list(request):
     filtered = any(
         v for k, v in request.GET.items() if k not in ("page", "per_page", "sort", "after")
     )
-    tally = selectors.customer_tally(queryset, filtered=filtered, store=request.access.store)
     order = SORTS[sort]
-    ordered = selectors.customer_order(queryset, order, tally=tally).prefetch_related("tags")
+    tally, ordered = selectors.customer_matches(
+        queryset.prefetch_related("tags"), order, filtered=filtered, store=request.access.store
+    )
     # The counted rows have numbered pages; a list longer than its count goes on from the last
     # row shown (keyset: as fast on the 40,000th page as on the first).
     cursor = request.GET.get("after", "")
