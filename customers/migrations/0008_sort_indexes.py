@@ -4,39 +4,44 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0007_fewer_search_indexes'),
-        ('stores', '0003_store_invitation'),
+        ("customers", "0007_fewer_search_indexes"),
+        ("stores", "0003_store_invitation"),
     ]
 
     operations = [
         migrations.RemoveIndex(
-            model_name='customer',
-            name='customer_store_created',
+            model_name="customer",
+            name="customer_store_created",
         ),
         migrations.RemoveIndex(
-            model_name='customer',
-            name='customer_store_first_name',
+            model_name="customer",
+            name="customer_store_first_name",
         ),
         migrations.RemoveIndex(
-            model_name='customer',
-            name='customer_store_orders',
+            model_name="customer",
+            name="customer_store_orders",
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['store', '-created_at', '-id'], name='customer_store_created'),
+            model_name="customer",
+            index=models.Index(
+                fields=["store", "-created_at", "-id"], name="customer_store_created"
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['store', 'first_name', 'last_name', 'id'], name='customer_store_first_name'),
+            model_name="customer",
+            index=models.Index(
+                fields=["store", "first_name", "last_name", "id"], name="customer_store_first_name"
+            ),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['store', 'email', 'id'], name='customer_store_email'),
+            model_name="customer",
+            index=models.Index(fields=["store", "email", "id"], name="customer_store_email"),
         ),
         migrations.AddIndex(
-            model_name='customer',
-            index=models.Index(fields=['store', 'total_orders_count', 'id'], name='customer_store_orders'),
+            model_name="customer",
+            index=models.Index(
+                fields=["store", "total_orders_count", "id"], name="customer_store_orders"
+            ),
         ),
     ]

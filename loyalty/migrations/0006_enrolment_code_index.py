@@ -4,16 +4,15 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('customers', '0008_sort_indexes'),
-        ('loyalty', '0005_card_codes_normalised'),
-        ('stores', '0003_store_invitation'),
+        ("customers", "0008_sort_indexes"),
+        ("loyalty", "0005_card_codes_normalised"),
+        ("stores", "0003_store_invitation"),
     ]
 
     operations = [
         migrations.AddIndex(
-            model_name='customercard',
-            index=models.Index(fields=['code'], name='enrolment_code'),
+            model_name="customercard",
+            index=models.Index(fields=["code"], name="enrolment_code"),
         ),
     ]
