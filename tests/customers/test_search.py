@@ -189,4 +189,3 @@ def test_words_and_ids_mix_as_every_word_must_match(store, people):
 def test_a_whole_number_of_another_country_is_found(store, typed):
     factories.CustomerFactory(store=store, first_name="Tim", phone="+442079460958")
     assert names(store, typed) == ["Tim " + Customer.objects.get().last_name]
-
