@@ -24,11 +24,16 @@ def customer_token_issue(*, customer: Customer) -> str:
 
 
 def customer_token_find(raw: str, *, store) -> CustomerToken | None:
-    """The live token `raw` of an open account of `store`, or None."""
+    """The live token `raw` of an open account of `store`, or None; its customer comes in the
+    same query, with `store` as their store.
+
+    Not cached, unlike store keys: the customer row is needed anyway (it is what the views
+    act on), so one query checks the token and brings the customer, and a revoked token or a
+    closed or deleted account is refused by the very next request, whichever process serves it."""
     if not raw or len(raw) > 200:
         return None
-    token = (
-        CustomerToken.objects.select_related("customer", "customer__store")
+    found = list(
+        CustomerToken.objects.select_related("customer")
         .filter(
             key_hash=hash_secret(raw),
             revoked_at__isnull=True,
@@ -36,12 +41,16 @@ def customer_token_find(raw: str, *, store) -> CustomerToken | None:
             customer__store=store,
             customer__closed_at__isnull=True,
         )
-        .first()
+        .order_by()[:1]
     )
-    if token is not None:
-        now = timezone.now()
-        if token.last_used_at is None or now - token.last_used_at > LAST_USED_PRECISION:
-            CustomerToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    if not found:
+        return None
+    token = found[0]
+    token.customer.store = store
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_PRECISION:
+        CustomerToken.objects.filter(pk=token.pk).update(last_used_at=now)
+        token.last_used_at = now
     return token
 
 

@@ -1,16 +1,20 @@
 """Creating stores, their settings, keys, members (by invitation) and products."""
 
 import logging
+import zlib
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -45,6 +49,8 @@ def api_key_create(*, store: Store, kind: str, name: str = "") -> IssuedKey:
 
 
 def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
+    """The key is refused from the next request on, in every process (a cached lookup of it is
+    forgotten when it is saved: "Key lookups, cached" below)."""
     if api_key.revoked_at is None:
         api_key.revoked_at = timezone.now()
         api_key.save(update_fields=["revoked_at"])
@@ -52,14 +58,111 @@ def api_key_revoke(*, api_key: ApiKey) -> ApiKey:
 
 
 def api_key_find(raw: str, *, kind: str) -> ApiKey | None:
-    """The live key of `kind` matching `raw`, looked up by hash (never compared in clear)."""
+    """The live key of `kind` matching `raw`, with its store, looked up by hash (never compared
+    in clear). From the cache when the lookups are cached (below); otherwise from the database,
+    and then the key's use is recorded (last_used_at, to LAST_USED_PRECISION)."""
     if not raw or not raw.startswith(ApiKey.PREFIXES[ApiKey.Kind(kind)]):
         return None
-    return (
+    key_hash = hash_secret(raw)
+    seconds = api_key_cache_seconds()
+    if seconds:
+        entry = cache.get(_KEY_CACHE_PREFIX + key_hash)
+        if isinstance(entry, tuple):  # not a tombstone
+            api_key = _api_key_from_entry(entry)
+            if api_key.kind == kind:
+                return api_key
+    found = list(
         ApiKey.objects.select_related("store")
-        .filter(key_hash=hash_secret(raw), kind=kind, revoked_at__isnull=True)
-        .first()
+        .filter(key_hash=key_hash, kind=kind, revoked_at__isnull=True)
+        .order_by()[:1]
     )
+    if not found:
+        return None
+    api_key = found[0]
+    _api_key_used(api_key, cached_for=seconds)
+    if seconds:
+        # add, never set: a tombstone written by a revocation meanwhile stays.
+        cache.add(_KEY_CACHE_PREFIX + key_hash, _api_key_entry(api_key), seconds)
+    return api_key
+
+
+# --- Key lookups, cached --------------------------------------------------------------------
+#
+# Every API request looks its key up. With API_KEY_CACHE_SECONDS (off by default), a found key
+# and its store's row are kept in the cache for that long, and revocation stays exact: any
+# save or delete of a key or a store (api_key_revoke, store_update, the admin, a shell, a store
+# deleted with its keys) writes a tombstone over the cached lookups of the keys concerned, at
+# once and again after the commit, whether or not this process caches lookups itself. A lookup
+# that meets a tombstone asks the database, and a lookup writes its entry with `cache.add`,
+# which never replaces a tombstone: so one that read the database just before a revocation
+# committed cannot bring the key back. Only a write that bypasses the models' save and delete
+# (QuerySet.update() or raw SQL on keys or stores) waits for the entries to expire.
+# The cache must be one that every process shares (Redis): a tombstone written in a
+# per-process cache (locmem) reaches no other process, so with several workers each would go
+# on accepting a revoked key for up to API_KEY_CACHE_SECONDS.
+
+LAST_USED_PRECISION = timedelta(minutes=5)
+_TOMBSTONE = "forgotten"
+# A tombstone only has to outlive a lookup that read the database before the revocation.
+_TOMBSTONE_SECONDS = 60
+_KEY_FIELDS = tuple(field.attname for field in ApiKey._meta.concrete_fields)
+_STORE_FIELDS = tuple(field.attname for field in Store._meta.concrete_fields)
+# The entries' shape follows the models: after a deploy that changes a field, none is read.
+_SHAPE = zlib.crc32(" ".join(_KEY_FIELDS + _STORE_FIELDS).encode())
+_KEY_CACHE_PREFIX = f"apikey:{_SHAPE:08x}:"
+
+
+def api_key_cache_seconds() -> int:
+    """How long a key lookup is cached (API_KEY_CACHE_SECONDS); 0, the default, is never."""
+    return getattr(settings, "API_KEY_CACHE_SECONDS", 0) or 0
+
+
+def _api_key_entry(api_key: ApiKey) -> tuple:
+    return (
+        tuple(getattr(api_key, name) for name in _KEY_FIELDS),
+        tuple(getattr(api_key.store, name) for name in _STORE_FIELDS),
+    )
+
+
+def _api_key_from_entry(entry: tuple) -> ApiKey:
+    key_values, store_values = entry
+    api_key = ApiKey.from_db(DEFAULT_DB_ALIAS, _KEY_FIELDS, key_values)
+    api_key.store = Store.from_db(DEFAULT_DB_ALIAS, _STORE_FIELDS, store_values)
+    return api_key
+
+
+def _api_key_used(api_key: ApiKey, *, cached_for: int) -> None:
+    """Record the use of a key read from the database. A key served from the cache writes
+    nothing, so this writes ahead by the time the lookup may stay cached: last_used_at is
+    never more than LAST_USED_PRECISION behind, and is written at most once in that time."""
+    now = timezone.now()
+    stale_after = max(LAST_USED_PRECISION - timedelta(seconds=cached_for), timedelta(0))
+    if api_key.last_used_at is None or now - api_key.last_used_at > stale_after:
+        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
+        api_key.last_used_at = now
+
+
+def _api_keys_forget(key_hashes) -> None:
+    """Tombstones over the cached lookups of these keys, now and after the commit."""
+    entries = dict.fromkeys((_KEY_CACHE_PREFIX + key_hash for key_hash in key_hashes), _TOMBSTONE)
+    if entries:
+        cache.set_many(entries, _TOMBSTONE_SECONDS)
+        transaction.on_commit(lambda: cache.set_many(entries, _TOMBSTONE_SECONDS))
+
+
+@receiver(post_save, sender=ApiKey, dispatch_uid="stores.api_key_saved")
+@receiver(post_delete, sender=ApiKey, dispatch_uid="stores.api_key_deleted")
+def _api_key_changed(sender, instance, created=False, **kwargs):
+    # A cache-coherence hook, as django.contrib.sites clears its cache: no business rule.
+    if not created:
+        _api_keys_forget([instance.key_hash])
+
+
+@receiver(post_save, sender=Store, dispatch_uid="stores.store_saved")
+def _store_changed(sender, instance, created=False, **kwargs):
+    # Lookups carry the store's row (about, time zone, country, reviews on or off).
+    if not created:
+        _api_keys_forget(ApiKey.objects.filter(store=instance).values_list("key_hash", flat=True))
 
 
 def _unique_store_slug(name: str) -> str:

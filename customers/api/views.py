@@ -1,7 +1,7 @@
 """Shopper API: customer accounts. Views parse and answer; customers.services decides."""
 
 from django.core.exceptions import ValidationError
-from django.db.models import Prefetch
+from django.db.models import Prefetch, prefetch_related_objects
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
@@ -26,14 +26,19 @@ LOGIN_FAILED = "The email, phone or password is not right."
 FIELD_NAMES = {"metadata": "meta"}
 
 
-def customer_queryset():
-    return Customer.objects.select_related("store").prefetch_related(
-        Prefetch("addresses", queryset=Address.objects.order_by("-is_default", "created_at", "id"))
+def places_prefetch() -> Prefetch:
+    return Prefetch(
+        "addresses", queryset=Address.objects.order_by("-is_default", "created_at", "id")
     )
 
 
+def customer_queryset():
+    return Customer.objects.select_related("store").prefetch_related(places_prefetch())
+
+
 def customer_answer(request, customer, *, token: str | None = None, status_code=200):
-    """The customer as the API shows it, fetched with its addresses in one more query."""
+    """The customer as the API shows it, fetched again (a service may have changed the row)
+    with its addresses in one more query."""
     customer = customer_queryset().get(pk=customer.pk)
     context = {"request": request}
     if token is not None:
@@ -184,7 +189,10 @@ class CustomerDetailView(OwnCustomerView):
     @extend_schema(responses={200: api.CustomerSerializer}, tags=["Customers"])
     def get(self, request, public_id):
         """The logged-in customer's profile (their own id only)."""
-        return customer_answer(request, self.own(public_id))
+        # The row came with the token, in this request: only the places are fetched.
+        customer = self.own(public_id)
+        prefetch_related_objects([customer], places_prefetch())
+        return Response(api.CustomerSerializer(customer, context={"request": request}).data)
 
     @extend_schema(
         request=api.CustomerUpdateSerializer,

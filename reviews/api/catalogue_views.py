@@ -29,11 +29,25 @@ def product_queryset(store):
     )
 
 
+def store_about(store) -> dict:
+    """StoreSerializer's answer, written out: its choice fields list every country, currency and
+    time zone again for each answer, 2 ms of a request that has nothing else to do
+    (tests/stores/test_request_cost.py checks that both give the same bytes)."""
+    return {
+        "id": store.public_id,
+        "name": store.name,
+        "currency": store.currency,
+        "reviews_enabled": store.reviews_enabled,
+        "phone_region": store.phone_region,
+        "timezone": store.timezone,
+    }
+
+
 class AboutView(StorefrontView):
     @extend_schema(responses={200: StoreSerializer}, tags=["Store"])
     def get(self, request):
         """The store the key belongs to."""
-        return Response(StoreSerializer(self.store).data)
+        return Response(store_about(self.store))
 
 
 class ProductListView(StorefrontView):

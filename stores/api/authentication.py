@@ -1,19 +1,15 @@
 """Store keys on API requests: `Authorization: Bearer store_…` (shopper) or `sk_…` (management).
 
-Keys are looked up by their SHA-256 (never compared in clear). A missing, unknown or revoked
-key is a 401; the key's store is then `request.store` for every view.
+Keys are looked up by their SHA-256 (never compared in clear), through a cache when every
+process shares one (stores.services.api_key_find). A missing, unknown or revoked key is a 401;
+the key's store is then `request.store` for every view.
 """
 
-from datetime import timedelta
-
-from django.utils import timezone
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 
 from stores.models import ApiKey
 from stores.services import api_key_find
-
-LAST_USED_PRECISION = timedelta(minutes=5)
 
 
 def bearer_token(request) -> str:
@@ -30,9 +26,6 @@ def authenticate_key(request, kind: str) -> ApiKey:
     api_key = api_key_find(raw, kind=kind)
     if api_key is None:
         raise exceptions.AuthenticationFailed("This key is not valid, or it was revoked.")
-    now = timezone.now()
-    if api_key.last_used_at is None or now - api_key.last_used_at > LAST_USED_PRECISION:
-        ApiKey.objects.filter(pk=api_key.pk).update(last_used_at=now)
     return api_key
 
 
