@@ -122,10 +122,18 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Cache ----------------------------------------------------------------------------------
 CACHES = {"default": env.cache_url("CACHE_URL", default="locmemcache://storefront")}
-if CACHES["default"]["BACKEND"].startswith("django_redis"):
-    # django-environ names django-redis for redis:// URLs; we use Django's own Redis backend.
-    CACHES["default"]["BACKEND"] = "django.core.cache.backends.redis.RedisCache"
+if CACHES["default"]["BACKEND"].startswith("django_redis") or CACHES["default"]["BACKEND"].endswith(
+    ".redis.RedisCache"
+):
+    # django-environ names django-redis or Django's backend for redis:// URLs; we use Django's,
+    # with its clients reused (config/cache.py).
+    CACHES["default"]["BACKEND"] = "config.cache.ReusedClientRedisCache"
     CACHES["default"].pop("OPTIONS", None)
+SHARED_CACHE = CACHES["default"]["BACKEND"] != "django.core.cache.backends.locmem.LocMemCache"
+# Store keys found are kept this long in the cache (stores.services, "Key lookups, cached"),
+# revoked exactly. Only with a cache every worker shares: a per-process cache cannot pass a
+# revocation on to the other workers.
+API_KEY_CACHE_SECONDS = env.int("API_KEY_CACHE_SECONDS", default=60 if SHARED_CACHE else 0)
 
 # --- Auth -----------------------------------------------------------------------------------
 AUTH_PASSWORD_VALIDATORS = [

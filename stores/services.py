@@ -88,8 +88,9 @@ def api_key_find(raw: str, *, kind: str) -> ApiKey | None:
 
 # --- Key lookups, cached --------------------------------------------------------------------
 #
-# Every API request looks its key up. With API_KEY_CACHE_SECONDS (off by default), a found key
-# and its store's row are kept in the cache for that long, and revocation stays exact: any
+# Every API request looks its key up. With API_KEY_CACHE_SECONDS (settings: 60 s with a
+# shared cache, off otherwise), a found key and its store's row are kept in the cache for that
+# long, and revocation stays exact: any
 # save or delete of a key or a store (api_key_revoke, store_update, the admin, a shell, a store
 # deleted with its keys) writes a tombstone over the cached lookups of the keys concerned, at
 # once and again after the commit, whether or not this process caches lookups itself. A lookup
@@ -113,7 +114,7 @@ _KEY_CACHE_PREFIX = f"apikey:{_SHAPE:08x}:"
 
 
 def api_key_cache_seconds() -> int:
-    """How long a key lookup is cached (API_KEY_CACHE_SECONDS); 0, the default, is never."""
+    """How long a key lookup is cached (API_KEY_CACHE_SECONDS); 0 is never."""
     return getattr(settings, "API_KEY_CACHE_SECONDS", 0) or 0
 
 

@@ -285,3 +285,32 @@ HSTS_YEAR = "max-age=31536000; includeSubDomains"
 )
 def test_the_https_settings_come_from_the_environment(environment, headers, expected):
     assert _probe(headers, **environment) == expected
+
+
+@pytest.mark.parametrize(
+    ("cache_url", "seconds", "backend"),
+    [
+        ("", "0", "LocMemCache"),  # per process: a revocation could not reach other workers
+        ("redis://127.0.0.1:6379/9", "60", "ReusedClientRedisCache"),
+    ],
+)
+def test_store_keys_are_cached_only_in_a_shared_cache(cache_url, seconds, backend):
+    import subprocess
+    import sys
+
+    env = {"PATH": "/usr/bin:/bin", "DJANGO_SETTINGS_MODULE": "config.settings", "DEBUG": "true"}
+    if cache_url:
+        env["CACHE_URL"] = cache_url
+    script = (
+        "import django; django.setup(); from django.conf import settings as s; "
+        "from django.core.cache import caches; "
+        "print(s.API_KEY_CACHE_SECONDS, type(caches['default']).__name__)"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=settings.BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert result.stdout.split() == [seconds, backend], result.stderr
