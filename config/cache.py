@@ -23,3 +23,15 @@ class ReusedClientRedisCache(RedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
         self._class = _ReusedClients
+
+    def incr_expiring(self, key: str, seconds: int) -> int:
+        """Add one to the counter `key`, which lives `seconds` from its first increment; its
+        new value. One round trip (SET NX with its expiry, then INCR, in a pipeline): the
+        throttles' counter (stores.api.throttles)."""
+        key = self.make_and_validate_key(key)
+        client = self._cache.get_client(key, write=True)
+        pipe = client.pipeline()
+        pipe.set(key, 0, ex=seconds, nx=True)
+        pipe.incr(key)
+        _created, value = pipe.execute()
+        return value
