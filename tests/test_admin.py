@@ -634,3 +634,15 @@ def test_editing_an_address_in_the_admin_checks_it_like_the_service(admin_client
 
     assert response.status_code == 200
     assert response.context["adminform"].form.errors["country"]
+
+
+def test_customer_rows_carry_the_same_checkbox_as_djangos(admin_client, customer):
+    """The changelist writes its action checkbox out (Django renders a form widget a row):
+    the same input, which the admin's actions script and the delete action read."""
+    html = admin_client.get(reverse("admin:customers_customer_changelist")).content.decode()
+    model_admin = admin.site._registry[Customer]
+    djangos = admin.ModelAdmin.action_checkbox(model_admin, customer)
+    ours = model_admin.action_checkbox(customer)
+    attributes = lambda markup: sorted(markup.strip("<>").removesuffix("/").split())  # noqa: E731
+    assert attributes(ours) == attributes(djangos)
+    assert ours in html
