@@ -11,9 +11,10 @@ register = template.Library()
 def tally(value) -> str:
     if value is None:
         return ""
+    if value.estimated:  # an estimate says no more than its first two figures
+        places = max(len(str(value.value)) - 2, 0)
+        return f"about {intcomma(round(value.value, -places))}"
     number = intcomma(value.value)
-    if value.estimated:
-        return f"about {number}"
     if value.at_least:
         return f"{number}+"
     return number
