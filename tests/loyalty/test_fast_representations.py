@@ -44,6 +44,9 @@ def rich(store):
     active = factories.LoyaltyCardFactory(store=store, stamps_required=10)
     factories.RewardFactory(card=active, name="Cookie", stamps_required=3, position=1)
     factories.RewardFactory(card=active, name="Coffee", stamps_required=10, position=2)
+    # Within reach but switched off, and one placed first though it was made last.
+    factories.RewardFactory(card=active, name="Tea", stamps_required=2, position=3, active=False)
+    factories.RewardFactory(card=active, name="Biscuit", stamps_required=1, position=0)
     factories.CustomerCardFactory(customer=customer, card=active, stamps_count=4)
     lapsed = factories.LoyaltyCardFactory(store=store, stamps_required=5)
     factories.CustomerCardFactory(
@@ -62,9 +65,14 @@ def test_a_listed_customer_reads_as_the_customer_itself(api, store, rich, settin
         settings.GOOGLE_WALLET_SERVICE_ACCOUNT_FILE = "/configured"
         settings.GOOGLE_WALLET_ISSUER_ID = "3388000000000000000"
     base = f"/api/v1/accounts/{store.pk}/customers"
+    other = factories.CustomerFactory(store=store, first_name="Ada")  # newer: listed first
+    other.tags.add(Tag.objects.create(store=store, name="delta"))
+    factories.CustomerCardFactory(customer=other, card=rich.cards.first().card, stamps_count=1)
     listed = api.get(base).json()["customers"]
     itself = api.get(f"{base}/{rich.pk}").json()
-    assert listed == [itself]
+    assert listed == [api.get(f"{base}/{other.pk}").json(), itself]
+    (running,) = [card for card in itself["customer_cards"] if card["status"] == "active"]
+    assert [reward["name"] for reward in running["available_rewards"]] == ["Biscuit", "Cookie"]
     assert itself["tags"] == ["Alpha", "beta", "gamma"]
     assert len(itself["customer_cards"]) == 2 and itself["photo_url"].startswith("http")
     assert [card["status"] for card in itself["customer_cards"]].count("expired") == 1
