@@ -7,7 +7,7 @@ ASSETS := node_modules/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint install assets migrate demo bench fuzz clean
+.PHONY: run test lint install assets migrate demo bench fuzz clean worker beat
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -36,6 +36,15 @@ demo: migrate
 
 run: demo
 	DEBUG=true $(PY) manage.py runserver $(HOST):$(PORT)
+
+# Background jobs with a broker (CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/0): the worker
+# sends messages; beat starts the periodic jobs (one beat per deployment). Without a broker
+# neither is needed: jobs run in the web process after the commit.
+worker: install
+	DEBUG=true $(PY) -m celery -A config worker -l info
+
+beat: install
+	DEBUG=true $(PY) -m celery -A config beat -l info --schedule var/celerybeat-schedule
 
 test: install
 	$(PY) -m pytest

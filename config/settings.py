@@ -244,6 +244,27 @@ TWILIO_ACCOUNT_SID = env.str("TWILIO_ACCOUNT_SID", default="")
 TWILIO_AUTH_TOKEN = env.str("TWILIO_AUTH_TOKEN", default="")
 TWILIO_FROM_NUMBER = env.str("TWILIO_FROM_NUMBER", default="")
 
+# A stand-in provider's answer time (seconds) for the file and locmem SMS backends: tests only.
+SMS_DELAY_SECONDS = 0
+
+# --- Background jobs (config/celery.py, stores/jobs.py) ----------------------------------------
+# Redis, e.g. redis://127.0.0.1:6379/0. Empty: tasks run in the web process after the commit.
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True  # a worker lost mid-task gives the message back (tasks are idempotent)
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+CELERY_TIMEZONE = TIME_ZONE
+# Tasks enqueued straight with .delay() without a broker run in-process too.
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+# Periodic jobs (`make beat`, or a worker started with -B).
+CELERY_BEAT_SCHEDULE = {
+    "expire-enrolments": {"task": "loyalty.tasks.enrolments_expire", "schedule": 15 * 60},
+    "purge-codes": {"task": "customers.tasks.codes_purge", "schedule": 60 * 60},
+    "purge-tokens": {"task": "customers.tasks.tokens_purge", "schedule": 60 * 60},
+    "resend-messages": {"task": "customers.tasks.messages_resend", "schedule": 10 * 60},
+}
+
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not (DEBUG or TESTING))

@@ -15,7 +15,7 @@ from django.db.models import F
 from django.utils import timezone
 
 from customers.models import Customer, VerificationCode
-from customers.notifications import delivered, send_to_identity
+from customers.tasks import message_queue
 
 CODE_TTL = timedelta(minutes=10)
 WRONG_CODE = "The code is wrong or has expired."
@@ -54,7 +54,8 @@ def verification_code_send(
     *, store, identity: str, purpose: str, customer: Customer | None = None
 ) -> None:
     """Send a new code to `identity` (a normalised e-mail or E.164 phone) and retire the
-    previous unused ones for the same purpose (and customer, for a code bound to one)."""
+    previous unused ones for the same purpose (and customer, for a code bound to one). The
+    message goes out from a job after the commit (customers.tasks.message_queue)."""
     code = f"{secrets.randbelow(1_000_000):06d}"
     bound = _bound_customer(purpose, customer)
     previous = VerificationCode.objects.filter(
@@ -62,9 +63,10 @@ def verification_code_send(
     )
     if bound is not None:
         previous = previous.filter(customer=bound)
+    text = f"{code} is your {store.name} code {PURPOSE_TEXT[purpose]}. It expires in 10 minutes."
     with transaction.atomic():
         previous.update(used_at=timezone.now())
-        VerificationCode.objects.create(
+        record = VerificationCode.objects.create(
             store=store,
             customer=customer,
             purpose=purpose,
@@ -78,8 +80,16 @@ def verification_code_send(
             ),
             expires_at=timezone.now() + CODE_TTL,
         )
-    text = f"{code} is your {store.name} code {PURPOSE_TEXT[purpose]}. It expires in 10 minutes."
-    delivered(send_to_identity, identity=identity, subject=f"Your {store.name} code", body=text)
+        # Sent by a job once this commits (and the caller's transaction, when there is one).
+        message_queue(
+            store=store,
+            customer=customer,
+            kind=f"code ({record.get_purpose_display().lower()})",
+            to=identity,
+            subject=f"Your {store.name} code",
+            body=text,
+            key=f"code:{record.pk}",
+        )
 
 
 def verification_code_check(

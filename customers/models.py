@@ -421,6 +421,55 @@ class CustomerToken(models.Model):
         return f"token of {self.customer_id}"
 
 
+class OutboundMessage(models.Model):
+    """A message to a customer (a code, card links, a stamp notification): written in the
+    transaction that asks for it, sent by a job after the commit (customers.tasks).
+
+    `key` is unique, so asking twice for one message writes one row, and the job sends a row
+    only from `pending` (a conditional UPDATE claims it): a retried or duplicated job never
+    sends it twice. The text is kept only until it is sent or has failed (a code is in it).
+    """
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", "E-mail"
+        SMS = "sms", "SMS"
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending"
+        SENT = "sent", "Sent"
+        FAILED = "failed", "Failed"
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(
+        Customer, on_delete=models.SET_NULL, null=True, blank=True, related_name="messages"
+    )
+    key = models.CharField(max_length=100, unique=True)
+    kind = models.CharField(max_length=64, help_text="What it is: a login code, card links...")
+    channel = models.CharField(max_length=8, choices=Channel.choices)
+    to = models.CharField(max_length=254)
+    subject = models.CharField(max_length=200, blank=True)
+    body = models.TextField(blank=True)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    last_error = models.CharField(max_length=255, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=["pending", "sending", "sent", "failed"]),
+                name="message_status_valid",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "created_at"], name="message_status")]
+
+    def __str__(self):
+        return f"{self.kind} by {self.get_channel_display()} to {self.to} ({self.status})"
+
+
 class CustomerEvent(models.Model):
     """One line of a customer's timeline: what happened, who did it, when.
 
@@ -454,6 +503,7 @@ class CustomerEvent(models.Model):
         REVIEW_PUBLISHED = "review_published", "Review published"
         REVIEW_HIDDEN = "review_hidden", "Review hidden"
         REVIEW_DELETED = "review_deleted", "Review deleted"
+        MESSAGE_FAILED = "message_failed", "Message not delivered"
         NOTE = "note", "Note"
 
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")

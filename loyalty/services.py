@@ -22,6 +22,7 @@ from customers.services import (
     customer_update,
     event_record,
 )
+from customers.tasks import message_queue
 from loyalty.models import (
     MAX_EXPIRY_DAYS,
     MAX_STAMPS_PER_DAY,
@@ -310,8 +311,11 @@ def stamp_add(
     actor_user=None,
     actor_api_key=None,
     note: str = "",
+    notify: bool = False,
 ) -> CustomerCard:
-    """Add `count` stamps (1–100) to an active enrolment, within the card's daily limit."""
+    """Add `count` stamps (1–100) to an active enrolment, within the card's daily limit. With
+    `notify`, the customer is told their balance, or that a reward is ready, by a job after
+    the commit (stamps_notification_queue)."""
     if (
         isinstance(count, bool)
         or not isinstance(count, int)
@@ -333,7 +337,7 @@ def stamp_add(
                     f"This card takes at most {limit} stamps a day; {left} left today.",
                     "daily_limit",
                 )
-        _entry(
+        entry = _entry(
             locked,
             kind=StampEntry.Kind.STAMP,
             delta=count,
@@ -355,7 +359,43 @@ def stamp_add(
                 "balance": locked.stamps_count + count,
             },
         )
+        if notify:
+            stamps_notification_queue(enrolment=locked, entry=entry)
     return _refresh_into(enrolment, locked)
+
+
+def stamps_notification_queue(*, enrolment: CustomerCard, entry: StampEntry) -> None:
+    """Tell the customer (by e-mail, else SMS) what the stamps of `entry` left: "a reward is
+    ready" when they reached a reward's price, else "you have N stamps". One message per
+    entry (its key), sent by a job after the commit."""
+    customer = enrolment.customer
+    to = customer.email or customer.phone
+    if not to:
+        return
+    before, after = entry.balance_after - entry.delta, entry.balance_after
+    ready = list(
+        enrolment.card.rewards.filter(
+            active=True, stamps_required__gt=before, stamps_required__lte=after
+        )
+        .order_by("stamps_required", "position", "id")
+        .values_list("name", flat=True)
+    )
+    card, store = enrolment.card.name, enrolment.store.name
+    stamps = f"{after} stamp{'' if after == 1 else 's'}"
+    if ready:
+        body = f"A reward is ready on {card} at {store}: {', '.join(ready)}."
+        body += f" You have {stamps}."
+    else:
+        body = f"You have {stamps} on {card} at {store}."
+    message_queue(
+        store=enrolment.store,
+        customer=customer,
+        kind="stamp notification",
+        to=to,
+        subject="A reward is ready" if ready else f"You have {stamps}",
+        body=body,
+        key=f"stamps:{entry.pk}",
+    )
 
 
 def reward_redeem(

@@ -16,6 +16,7 @@ configured (certificates / service account in settings); otherwise the field is 
 import hashlib
 import io
 import json
+import uuid
 import zipfile
 from pathlib import Path
 
@@ -30,7 +31,7 @@ from django.urls import reverse
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
-from customers.notifications import delivered, send_email, send_sms
+from customers.tasks import message_queue
 from loyalty import selectors
 from loyalty.models import CustomerCard
 
@@ -82,8 +83,8 @@ def google_wallet_url(enrolment: CustomerCard, request=None) -> str | None:
 
 
 def card_links_send(*, enrolment: CustomerCard, request=None) -> bool:
-    """E-mail and/or text the customer their card's code and wallet links; False when the
-    customer has no email or phone to send them to."""
+    """E-mail and/or text the customer their card's code and wallet links, from a job after the
+    commit; False when the customer has no email or phone to send them to."""
     customer = enrolment.customer
     links = [
         f"{label}: {url}"
@@ -100,13 +101,20 @@ def card_links_send(*, enrolment: CustomerCard, request=None) -> bool:
             *links,
         ]
     )
-    sent = False
-    if customer.email:
-        subject = f"Your {enrolment.card.name} card"
-        sent |= delivered(send_email, to=customer.email, subject=subject, body=body)
-    if customer.phone:
-        sent |= delivered(send_sms, to=customer.phone, body=body)
-    return sent
+    # One message per request: asking again sends again, a job run twice sends once.
+    request_key = uuid.uuid4().hex
+    for to in (customer.email, customer.phone):
+        if to:
+            message_queue(
+                store=enrolment.store,
+                customer=customer,
+                kind="card links",
+                to=to,
+                subject=f"Your {enrolment.card.name} card",
+                body=body,
+                key=f"card-links:{enrolment.pk}:{request_key}:{'email' if '@' in to else 'sms'}",
+            )
+    return bool(customer.email or customer.phone)
 
 
 # --- Shared -----------------------------------------------------------------------------------

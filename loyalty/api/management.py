@@ -302,8 +302,8 @@ class StampView(CustomerCardsView):
     )
     def post(self, request, **kwargs):
         """Add stamps (1–100, default 1). Refused (422) past the card's daily limit, or when
-        the card has expired or was canceled. `skip_notifications` is accepted for Leal
-        clients; stamping sends no notification."""
+        the card has expired or was canceled. The customer is told their balance (or that a
+        reward is ready) by e-mail, else SMS, unless `skip_notifications` is true."""
         enrolment = self.enrolment()
         data = _valid(api.StampRequestSerializer, request.data)
         services.stamp_add(
@@ -311,6 +311,7 @@ class StampView(CustomerCardsView):
             count=data["stamps"],
             note=data["note"],
             actor_api_key=self.api_key,
+            notify=not data["skip_notifications"],
         )
         return self.enrolment_answer(enrolment)
 

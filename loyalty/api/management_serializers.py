@@ -273,7 +273,11 @@ class StampRequestSerializer(serializers.Serializer):
             "max_value": STAMPS_MESSAGE,
         },
     )
-    skip_notifications = serializers.BooleanField(required=False, default=False)
+    skip_notifications = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text='Do not tell the customer ("you have N stamps" or "a reward is ready").',
+    )
     # At most 255 characters: loyalty.services refuses a longer note with its own message.
     note = serializers.CharField(required=False, default="", allow_blank=True)
 
