@@ -22,6 +22,7 @@ management_patterns = [
     path("", include("orders.api.management_urls")),
     path("", include("backoffice.urls")),
     path("", include("customers.api.management_urls")),
+    path("", include("webhooks.api.urls")),
 ]
 
 # The API docs under the Content-Security-Policy (config/settings.py). Swagger UI's split view

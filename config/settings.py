@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "reviews",
     "loyalty",
     "console",
+    "webhooks",
     "demo",
     "axes",
     "csp",
@@ -263,7 +264,11 @@ CELERY_BEAT_SCHEDULE = {
     "purge-codes": {"task": "customers.tasks.codes_purge", "schedule": 60 * 60},
     "purge-tokens": {"task": "customers.tasks.tokens_purge", "schedule": 60 * 60},
     "resend-messages": {"task": "customers.tasks.messages_resend", "schedule": 10 * 60},
+    "retry-webhooks": {"task": "webhooks.tasks.deliveries_retry", "schedule": 60},
 }
+# Webhooks to loopback, private, link-local, multicast or reserved addresses are refused unless
+# this is set (development, and the tests, where receivers listen on 127.0.0.1).
+WEBHOOK_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=TESTING)
 
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

@@ -39,6 +39,7 @@ from customers.models import (
 )
 from customers.phones import normalize_phone
 from customers.tokens import customer_token_issue, customer_tokens_revoke_all
+from stores.events import event_emit
 from stores.standards import COUNTRIES
 
 # Which field a violated constraint is about. SQLite names the columns of a partial unique
@@ -642,6 +643,7 @@ def customer_create(
                 actor_api_key=actor_api_key,
                 data={"guest": is_guest} if is_guest else {},
             )
+            event_emit(store=store, type="customer.created", obj=customer)
     except IntegrityError as exc:
         _discard_file(customer.photo)
         raise validation_error_from_integrity(exc) from exc
@@ -696,6 +698,8 @@ def customer_update(
                     actor_user=actor_user,
                     actor_api_key=actor_api_key,
                 )
+            if changed or password_hash:
+                event_emit(store=customer.store_id, type="customer.updated", obj=customer)
     except (IntegrityError, ValidationError) as exc:
         if photo_file:
             _discard_file(customer.photo)
@@ -793,6 +797,8 @@ def customer_delete(*, customer: Customer, actor_user=None, actor_api_key=None) 
     with transaction.atomic():
         orders_kept = customer.orders.count()
         files = _files_deleted_with(customer)
+        # Built while the customer is still there: the payload is the customer as deleted.
+        event_emit(store=customer.store_id, type="customer.deleted", obj=customer)
         customer.events.all().delete()
         CustomerEvent.objects.create(
             store_id=customer.store_id,

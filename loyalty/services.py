@@ -32,6 +32,7 @@ from loyalty.models import (
     Reward,
     StampEntry,
 )
+from stores.events import event_emit
 
 MAX_STAMPS_PER_CALL = 100
 CODE_DIGITS = 12
@@ -207,6 +208,7 @@ def card_enrol(
                     actor_api_key=actor_api_key,
                     data={"card": card.name, "code": enrolment.code, "stamps": card.initial_stamps},
                 )
+                event_emit(store=customer.store_id, type="customer_card.created", obj=enrolment)
             return enrolment
         except IntegrityError as exc:
             if "enrolment_one_per_card" in str(
@@ -361,6 +363,7 @@ def stamp_add(
         )
         if notify:
             stamps_notification_queue(enrolment=locked, entry=entry)
+        event_emit(store=locked.store_id, type="customer_card.stamped", obj=locked)
     return _refresh_into(enrolment, locked)
 
 
@@ -447,6 +450,7 @@ def reward_redeem(
             actor_api_key=actor_api_key,
             data={"card": locked.card.name, "reward": reward.name, "stamps": cost},
         )
+        event_emit(store=locked.store_id, type="customer_card.redeemed", obj=locked)
     _refresh_into(enrolment, locked)
     return entry
 

@@ -19,6 +19,7 @@ from customers.services import (
     split_name,
 )
 from orders.models import Order, OrderLine
+from stores.events import event_emit
 from stores.models import Product, Store
 
 MAX_QUANTITY = 999
@@ -146,6 +147,7 @@ def order_create(
             )
             for product, quantity in lines
         )
+        event_emit(store=store, type="order.created", obj=order)
         if customer is None:
             return order
         # One UPDATE: the CASE reads the count before this order, so no read-modify-write.

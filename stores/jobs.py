@@ -7,7 +7,6 @@ row it reads has been committed because the task was enqueued after the commit.
 """
 
 import logging
-from functools import partial
 
 from django.conf import settings
 from django.db import connection, transaction
@@ -24,7 +23,12 @@ def enqueue(task, *args) -> None:
     nothing runs if it rolls back. A broker that cannot be reached is logged, not raised: the
     writes have committed, and what the task would do is kept in the database (see
     customers.tasks.messages_resend)."""
-    dispatch = partial(_dispatch, task, args)
+
+    # A plain function, not functools.partial: Django logs a robust callback's error with
+    # its __qualname__, which a partial lacks (the logging itself raised, after the commit).
+    def dispatch():
+        _dispatch(task, args)
+
     if _inside_a_test_case():
         dispatch()
     else:

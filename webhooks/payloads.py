@@ -1,0 +1,39 @@
+"""What each event carries: the object as the management API shows it, built by the API's own
+representations (backoffice.customer_serializers, loyalty.api.serializers), read afresh inside
+the transaction of the change, so the payload is the object as that change left it."""
+
+from django.db.models import Prefetch
+
+from backoffice.customer_serializers import management_customer_dict
+from customers.models import Customer
+from loyalty.api.serializers import enrolment_dict
+from loyalty.models import CustomerCard
+from orders.api.management import ManagementOrderSerializer
+from orders.models import Order, OrderLine
+from stores import events
+
+
+def customer_payload(customer: Customer) -> dict:
+    fresh = Customer.objects.prefetch_related(
+        "tags", "external_references", "cards__card__rewards"
+    ).get(pk=customer.pk)
+    return management_customer_dict(fresh)
+
+
+def customer_card_payload(enrolment: CustomerCard) -> dict:
+    fresh = CustomerCard.objects.select_related("card").get(pk=enrolment.pk)
+    return enrolment_dict(fresh)
+
+
+def order_payload(order: Order) -> dict:
+    lines = OrderLine.objects.order_by("id")
+    fresh = Order.objects.prefetch_related(Prefetch("lines", queryset=lines)).get(pk=order.pk)
+    return ManagementOrderSerializer(fresh).data
+
+
+def register() -> None:
+    for type in ("customer.created", "customer.updated", "customer.deleted"):
+        events.payload_builder_register(type, customer_payload)
+    for type in ("customer_card.created", "customer_card.stamped", "customer_card.redeemed"):
+        events.payload_builder_register(type, customer_card_payload)
+    events.payload_builder_register("order.created", order_payload)
