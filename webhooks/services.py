@@ -35,8 +35,17 @@ def _clean(data: dict) -> dict:
     return cleaned
 
 
+# Every event of a store is written once per endpoint listening: a bound on the fan-out.
+ENDPOINTS_MAX = 20
+
+
 def endpoint_create(*, store, data: dict) -> tuple[WebhookEndpoint, str]:
-    """A new endpoint of `store` and its signing secret (whsec_…), which is never shown again."""
+    """A new endpoint of `store` and its signing secret (whsec_…), which is never shown again.
+    A store has at most ENDPOINTS_MAX endpoints."""
+    if WebhookEndpoint.objects.filter(store=store).count() >= ENDPOINTS_MAX:
+        raise ValidationError(
+            {"url": [f"A store has at most {ENDPOINTS_MAX} webhooks; delete one first."]}
+        )
     cleaned = _clean(data)
     secret = secret_generate()
     endpoint = WebhookEndpoint.objects.create(

@@ -63,6 +63,8 @@ def test_an_endpoint_is_changed_and_deleted(api, base, store):
         ({"url": "https://hooks.example.com/", "events": []}, "events"),
         ({"url": "https://hooks.example.com/", "events": ["customer.exploded"]}, "events"),
         ({"events": ["customer.created"]}, "url"),
+        # Bounded: no more names than there are events.
+        ({"url": "https://hooks.example.com/", "events": ["customer.created"] * 12}, "events"),
     ],
 )
 def test_an_invalid_endpoint_is_422_on_its_field(api, base, body, field):
@@ -123,3 +125,11 @@ def test_deliveries_are_listed_and_redelivered(api, base, store, receiver):
     assert len(receiver.requests) == 2
     assert receiver.requests[1]["body"] == receiver.requests[0]["body"]
     assert WebhookDelivery.objects.get(pk=row["id"]).attempts == 2
+
+
+def test_a_store_has_at_most_twenty_endpoints(api, base, store):
+    for n in range(20):
+        endpoint_for(store, f"https://hooks.example.com/{n}")
+    body = {"webhook": {"url": "https://hooks.example.com/more", "events": ["customer.created"]}}
+    assert_error(api.post(base, body), 422, "url")
+    assert WebhookEndpoint.objects.filter(store=store).count() == 20

@@ -55,7 +55,9 @@ class WebhookWriteSerializer(serializers.Serializer):
         "link-local, multicast or reserved address.",
     )
     events = serializers.ListField(
-        child=serializers.ChoiceField(choices=EVENT_CHOICES), min_length=1
+        child=serializers.ChoiceField(choices=EVENT_CHOICES),
+        min_length=1,
+        max_length=len(EVENT_CHOICES),
     )
     active = serializers.BooleanField(required=False, default=True)
     description = serializers.CharField(max_length=255, allow_blank=True, required=False)
