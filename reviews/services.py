@@ -13,6 +13,7 @@ from customers.models import Customer, CustomerEvent
 from customers.services import event_record
 from reviews.media import media_clean_all
 from reviews.models import Review, ReviewMedia, ReviewVote
+from stores.events import event_emit
 from stores.models import Product, Store
 
 CONTENT_MAX_LENGTH = 5000
@@ -141,6 +142,7 @@ def review_create(
                 stored.append((row.file.storage, row.file.name))
                 row.save()
             _event(review, CustomerEvent.Type.REVIEW_POSTED, actor_customer=author)
+            event_emit(store=store, type="review.created", obj=review)
     except BaseException:
         for storage, name in stored:
             storage.delete(name)
@@ -226,6 +228,7 @@ def review_set_status(*, review: Review, status: str, actor_user=None) -> bool:
         review.status = status
         if changed:
             _event(review, STATUS_EVENTS[status], actor_user=actor_user)
+            event_emit(store=review.store_id, type=f"review.{status}", obj=review)
     return bool(changed)
 
 
@@ -257,6 +260,8 @@ def review_delete(
             actor_user=actor_user,
             actor_customer=actor_customer,
         )
+        # Built while the review is still there: the payload is the review as deleted.
+        event_emit(store=review.store_id, type="review.deleted", obj=review)
         review.delete()
         for storage, name in files:
             transaction.on_commit(lambda storage=storage, name=name: storage.delete(name))

@@ -7,7 +7,6 @@ class WebhooksConfig(AppConfig):
 
     def ready(self):
         from stores import events
-        from webhooks import payloads, services
+        from webhooks import services
 
-        payloads.register()
         events.writer_register(services.event_write)

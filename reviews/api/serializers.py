@@ -3,7 +3,9 @@
 import base64
 import binascii
 import re
+from urllib.parse import urljoin
 
+from django.conf import settings
 from django.core.files.base import ContentFile
 from rest_framework import exceptions, serializers, status
 
@@ -26,7 +28,11 @@ class UnsupportedMedia(exceptions.APIException):
 
 
 def absolute_url(request, url: str) -> str:
-    return request.build_absolute_uri(url) if request is not None else url
+    """`url` on the host the request came to; without a request (a webhook's payload), on
+    SITE_URL."""
+    if request is not None:
+        return request.build_absolute_uri(url)
+    return urljoin(settings.SITE_URL, url)
 
 
 class ReviewCustomerSerializer(serializers.Serializer):

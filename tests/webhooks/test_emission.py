@@ -2,12 +2,14 @@
 
 import pytest
 from django.db import transaction
+from django.urls import reverse
 
 from backoffice.customer_serializers import management_customer_dict
 from customers.services import customer_create, customer_delete, customer_update
 from loyalty.api.serializers import enrolment_dict
 from loyalty.services import card_enrol, reward_redeem, stamp_add
 from orders.services import order_create
+from reviews.models import Review
 from stores.services import api_key_create
 from tests import factories
 from tests.helpers import client_of
@@ -127,3 +129,37 @@ def test_an_order_event_carries_the_order_as_the_management_api_shows_it(
     orders_url = f"/api/v1/accounts/{store.pk}/customers/{customer.pk}/orders"
     (shown,) = api_key_client.get(orders_url).json()["orders"]
     assert event.payload == shown and shown["id"] == order.pk
+
+
+def test_review_events_follow_a_review_from_post_to_deletion(store, customer, receiver, member):
+    """Posted by the shopper, hidden and published again by a manager in the console, deleted by
+    its author: each step an event carrying the review as the shopper API shows it, with its
+    status and media on absolute URLs."""
+    types = ["review.created", "review.published", "review.hidden", "review.deleted"]
+    endpoint_for(store, receiver.url, events=types)
+    shopper = client_of(api_key_create(store=store, kind="publishable"), customer)
+    posted = shopper.post(
+        "/storefront/v1/reviews",
+        {"subject": store.public_id, "rating": 4, "content": "Good crema."},
+        "json",
+    )
+    assert posted.status_code == 201, posted.content
+    review = Review.objects.get()
+    manager = member("manager")
+    for status in ("hidden", "published", "published"):  # the second publish changes nothing
+        manager.post(reverse("reviews:status", args=[review.pk]), {"status": status})
+    assert shopper.delete(f"/storefront/v1/reviews/{review.public_id}").status_code == 204
+
+    sent = [receiver.json(index) for index in range(len(receiver.requests))]
+    assert [event["type"] for event in sent] == [
+        "review.created",
+        "review.hidden",
+        "review.published",
+        "review.deleted",
+    ]
+    created = sent[0]["data"]
+    assert created == {**posted.json(), "status": "published"}  # the answer to the POST
+    assert created["id"] == review.public_id and created["status"] == "published"
+    assert created["customer"]["id"] == customer.public_id and "email" not in created["customer"]
+    assert [event["data"]["status"] for event in sent[1:]] == ["hidden", "published", "published"]
+    assert sent[-1]["data"]["id"] == review.public_id

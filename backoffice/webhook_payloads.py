@@ -1,5 +1,6 @@
-"""What each event carries: the object as the management API shows it, built by the API's own
-representations (backoffice.customer_serializers, loyalty.api.serializers), read afresh inside
+"""What each webhook event carries: the object as the management API shows it, built by the API's own
+representations (backoffice.customer_serializers, loyalty.api.serializers, orders.api.management; reviews:
+the shopper API's, which alone shows them), read afresh inside
 the transaction of the change, so the payload is the object as that change left it."""
 
 from django.db.models import Prefetch
@@ -10,6 +11,8 @@ from loyalty.api.serializers import enrolment_dict
 from loyalty.models import CustomerCard
 from orders.api.management import ManagementOrderSerializer
 from orders.models import Order, OrderLine
+from reviews.api.serializers import ReviewSerializer
+from reviews.models import Review
 from stores import events
 
 
@@ -31,9 +34,22 @@ def order_payload(order: Order) -> dict:
     return ManagementOrderSerializer(fresh).data
 
 
+def review_payload(review: Review) -> dict:
+    """The review as the shopper API shows it (the management API has no reviews), with its
+    moderation status and its author's customer id (`customer.id`)."""
+    fresh = (
+        Review.objects.select_related("store", "author", "product")
+        .prefetch_related("media")
+        .get(pk=review.pk)
+    )
+    return {**ReviewSerializer(fresh).data, "status": fresh.status}
+
+
 def register() -> None:
     for type in ("customer.created", "customer.updated", "customer.deleted"):
         events.payload_builder_register(type, customer_payload)
     for type in ("customer_card.created", "customer_card.stamped", "customer_card.redeemed"):
         events.payload_builder_register(type, customer_card_payload)
     events.payload_builder_register("order.created", order_payload)
+    for type in ("review.created", "review.published", "review.hidden", "review.deleted"):
+        events.payload_builder_register(type, review_payload)
