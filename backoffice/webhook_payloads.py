@@ -1,7 +1,7 @@
-"""What each webhook event carries: the object as the management API shows it, built by the API's own
-representations (backoffice.customer_serializers, loyalty.api.serializers, orders.api.management; reviews:
-the shopper API's, which alone shows them), read afresh inside
-the transaction of the change, so the payload is the object as that change left it."""
+"""What each webhook event carries: the object as the management API shows it, built by the
+API's own representations (backoffice.customer_serializers, loyalty.api.serializers,
+orders.api.management; for reviews the shopper API's, the only one that shows them), read afresh
+inside the transaction of the change, so the payload is the object as that change left it."""
 
 from django.db.models import Prefetch
 

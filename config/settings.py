@@ -266,10 +266,13 @@ CELERY_BEAT_SCHEDULE = {
     "purge-tokens": {"task": "customers.tasks.tokens_purge", "schedule": 60 * 60},
     "resend-messages": {"task": "customers.tasks.messages_resend", "schedule": 10 * 60},
     "retry-webhooks": {"task": "webhooks.tasks.deliveries_retry", "schedule": 60},
+    "purge-webhook-events": {"task": "webhooks.tasks.events_purge", "schedule": 60 * 60},
 }
 # Webhooks to loopback, private, link-local, multicast or reserved addresses are refused unless
 # this is set (development, and the tests, where receivers listen on 127.0.0.1).
 WEBHOOK_ALLOW_PRIVATE_NETWORKS = env.bool("WEBHOOK_ALLOW_PRIVATE_NETWORKS", default=TESTING)
+# Events whose deliveries are all settled are deleted this many days after they happened.
+WEBHOOK_RETENTION_DAYS = env.int("WEBHOOK_RETENTION_DAYS", default=30)
 
 # --- Security -------------------------------------------------------------------------------
 SESSION_COOKIE_HTTPONLY = True

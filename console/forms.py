@@ -102,3 +102,41 @@ class ApiKeyCreateForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
+
+
+# What each event means, beside its checkbox.
+WEBHOOK_EVENT_LABELS = {
+    "customer.created": "a customer is created",
+    "customer.updated": "a customer's details, tags or photo change",
+    "customer.deleted": "a customer is deleted",
+    "customer_card.created": "a customer is enrolled in a loyalty card",
+    "customer_card.stamped": "stamps are added to a card",
+    "customer_card.redeemed": "a reward is redeemed",
+    "order.created": "an order is placed",
+    "review.created": "a shopper posts a review",
+    "review.published": "a review is published",
+    "review.hidden": "a review is hidden",
+    "review.deleted": "a review is deleted",
+}
+
+
+class WebhookEndpointForm(forms.Form):
+    url = forms.URLField(
+        label="Endpoint URL",
+        max_length=2000,
+        assume_scheme="https",
+        help_text="Each event is POSTed here as signed JSON. Use https.",
+    )
+    description = forms.CharField(
+        max_length=255, required=False, help_text="What listens there, for your team."
+    )
+    events = forms.MultipleChoiceField(
+        choices=[(name, f"{name}: {label}") for name, label in WEBHOOK_EVENT_LABELS.items()],
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": "Choose at least one event."},
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False

@@ -1,7 +1,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from console import views
+from console import views, webhook_views
 
 app_name = "console"
 
@@ -19,6 +19,16 @@ urlpatterns = [
     path("invitations/<str:token>/", views.invitation_accept, name="invitation_accept"),
     path("settings/keys/", views.api_keys, name="api_keys"),
     path("settings/keys/<int:pk>/revoke/", views.api_key_revoke_view, name="api_key_revoke"),
+    path("settings/webhooks/", webhook_views.webhooks, name="webhooks"),
+    path("settings/webhooks/<int:pk>/", webhook_views.webhook_detail, name="webhook_detail"),
+    path("settings/webhooks/<int:pk>/active/", webhook_views.webhook_active, name="webhook_active"),
+    path("settings/webhooks/<int:pk>/delete/", webhook_views.webhook_delete, name="webhook_delete"),
+    path("settings/webhooks/<int:pk>/test/", webhook_views.webhook_test, name="webhook_test"),
+    path(
+        "settings/webhooks/<int:pk>/deliveries/<int:delivery_pk>/redeliver/",
+        webhook_views.webhook_redeliver,
+        name="webhook_redeliver",
+    ),
 ]
 
 # Django's auth views, under /console/, with the names its templates expect.

@@ -33,6 +33,7 @@ from stores.services import (
     membership_remove,
     store_update,
 )
+from webhooks.selectors import webhook_alerts
 
 
 @console_view()
@@ -44,6 +45,9 @@ def dashboard(request):
         "recent_events": CustomerEvent.objects.filter(store=store)
         .select_related("customer", "actor_user", "actor_api_key")
         .order_by("-created_at", "-id")[:8],
+        "webhook_alerts": webhook_alerts(store=store)
+        if request.access.can("manage_webhooks")
+        else [],
     }
     return render(request, "console/dashboard.html", context)
 

@@ -20,7 +20,7 @@ Role = StoreMembership.Role
 RANK = {Role.STAFF: 1, Role.MANAGER: 2, Role.OWNER: 3}
 
 # What each action needs (staff edit and stamp; managers delete, run loyalty and
-# moderate; owners manage people and keys).
+# moderate; owners manage people, keys and webhooks).
 PERMISSIONS = {
     "view_customers": Role.STAFF,
     "edit_customers": Role.STAFF,
@@ -31,6 +31,7 @@ PERMISSIONS = {
     "manage_store": Role.MANAGER,
     "manage_members": Role.OWNER,
     "manage_keys": Role.OWNER,
+    "manage_webhooks": Role.OWNER,
 }
 
 

@@ -9,6 +9,8 @@ from stores.events import EVENT_TYPES
 from stores.models import Store
 
 EVENT_CHOICES = [(name, name) for name in EVENT_TYPES]
+# Sent by "Send test event" to one endpoint; nobody subscribes to it.
+TEST_EVENT = "ping"
 
 
 def event_public_id() -> str:
@@ -38,13 +40,17 @@ class WebhookEndpoint(models.Model):
 
 
 class WebhookEvent(models.Model):
-    """An event as it was when the change committed: the payload is captured then."""
+    """An event as it was when the change committed: the payload is captured then. Kept
+    WEBHOOK_RETENTION_DAYS once its deliveries are settled (webhooks.tasks.events_purge)."""
 
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="webhook_events")
     public_id = models.CharField(max_length=40, unique=True, default=event_public_id)
-    type = models.CharField(max_length=40, choices=EVENT_CHOICES)
+    type = models.CharField(max_length=40, choices=[*EVENT_CHOICES, (TEST_EVENT, TEST_EVENT)])
     payload = models.JSONField()
     created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["created_at"], name="webhook_event_created")]
 
     def __str__(self):
         return self.public_id
@@ -57,8 +63,9 @@ class WebhookDelivery(models.Model):
         FAILED = "failed"
 
     event = models.ForeignKey(WebhookEvent, on_delete=models.CASCADE, related_name="deliveries")
+    # Indexed first in webhook_delivery_endpoint (below), which serves its lookups.
     endpoint = models.ForeignKey(
-        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries"
+        WebhookEndpoint, on_delete=models.CASCADE, related_name="deliveries", db_index=False
     )
     uuid = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
@@ -75,6 +82,10 @@ class WebhookDelivery(models.Model):
         ordering = ["-created_at", "-id"]
         indexes = [
             models.Index(fields=["status", "next_attempt_at"], name="webhook_delivery_due"),
+            # An endpoint's deliveries, newest first (the console's log, the API's list).
+            models.Index(
+                fields=["endpoint", "-created_at", "-id"], name="webhook_delivery_endpoint"
+            ),
         ]
 
     def __str__(self):

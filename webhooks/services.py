@@ -7,7 +7,7 @@ from django.utils import timezone
 from stores.events import EVENT_TYPES
 from stores.jobs import enqueue
 from webhooks.delivery import UnsafeURL, url_validate
-from webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from webhooks.models import TEST_EVENT, WebhookDelivery, WebhookEndpoint, WebhookEvent
 from webhooks.signing import secret_encrypt, secret_generate
 from webhooks.tasks import delivery_send
 
@@ -65,8 +65,38 @@ def endpoint_update(*, endpoint: WebhookEndpoint, data: dict) -> WebhookEndpoint
     return endpoint
 
 
+def endpoint_set_active(*, endpoint: WebhookEndpoint, active: bool) -> WebhookEndpoint:
+    """Pause (nothing is written for it meanwhile) or resume the endpoint."""
+    return endpoint_update(endpoint=endpoint, data={"active": active})
+
+
 def endpoint_delete(*, endpoint: WebhookEndpoint) -> None:
     endpoint.delete()
+
+
+def endpoint_test_send(*, endpoint: WebhookEndpoint) -> WebhookDelivery:
+    """A `ping` event for this endpoint alone, signed and delivered (and retried) like any other,
+    so a receiver can be tried before real events reach it. Its `data` is the endpoint."""
+    if not endpoint.active:
+        raise ValidationError({"active": ["Resume the webhook to send it a test event."]})
+    with transaction.atomic():
+        event = WebhookEvent.objects.create(
+            store_id=endpoint.store_id,
+            type=TEST_EVENT,
+            payload={
+                "webhook": {
+                    "id": endpoint.pk,
+                    "url": endpoint.url,
+                    "events": endpoint.events,
+                    "description": endpoint.description,
+                }
+            },
+        )
+        delivery = WebhookDelivery.objects.create(
+            event=event, endpoint=endpoint, next_attempt_at=timezone.now()
+        )
+        enqueue(delivery_send, delivery.pk)
+    return delivery
 
 
 def delivery_redeliver(*, delivery: WebhookDelivery) -> WebhookDelivery:

@@ -10,11 +10,14 @@ import pytest
 from django.core.files.base import ContentFile
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from loyalty.services import stamp_add
 from reviews.models import Review, ReviewMedia
 from stores.services import api_key_create
 from tests import factories
+from webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from webhooks.services import endpoint_create
 
 STRICT = {
     "default-src": {"'self'"},
@@ -77,6 +80,16 @@ def shop(db):
         media.file.save(name, ContentFile(b"data"), save=False)
         media.save()
     api_key_create(store=store, kind="secret", name="Back office")
+    webhook, _ = endpoint_create(
+        store=store, data={"url": "https://example.com/hooks", "events": ["order.created"]}
+    )
+    # A delivery that failed (its payload shown in the log) and a webhook turned off for it
+    # (the dashboard's notice).
+    event = WebhookEvent.objects.create(store=store, type="order.created", payload={"id": 1})
+    WebhookDelivery.objects.create(
+        event=event, endpoint=webhook, status="failed", attempts=8, last_error="Timed out."
+    )
+    WebhookEndpoint.objects.filter(pk=webhook.pk).update(active=False, disabled_at=timezone.now())
     other = factories.MembershipFactory(store=store, role="staff")
     return {
         "store": store,
@@ -88,6 +101,7 @@ def shop(db):
         "product": product,
         "review": review,
         "membership": other,
+        "webhook": webhook,
     }
 
 
@@ -266,6 +280,19 @@ def console_requests(shop) -> dict[str, list[tuple[str, str, dict, dict]]]:
         "console:settings": [(get, reverse("console:settings"), {}, {})],
         "console:members": [(get, reverse("console:members"), {}, {})],
         "console:api_keys": [(get, reverse("console:api_keys"), {}, {})],
+        "console:webhooks": [
+            (get, reverse("console:webhooks"), {}, {}),
+            # The new webhook's page with its secret.
+            (
+                "post",
+                reverse("console:webhooks"),
+                {"url": "https://example.com/more", "events": ["customer.created"]},
+                {},
+            ),
+        ],
+        "console:webhook_detail": [
+            (get, reverse("console:webhook_detail", args=[shop["webhook"].pk]), {}, {})
+        ],
         "customers:list": [
             (get, reverse("customers:list"), {}, {}),
             (get, reverse("customers:list"), {"q": "Ada"}, htmx),
@@ -320,6 +347,10 @@ def console_requests(shop) -> dict[str, list[tuple[str, str, dict, dict]]]:
         "reviews:bulk": [],
         "reviews:status": [],
         "console:invitation_revoke": [],
+        "console:webhook_active": [],
+        "console:webhook_delete": [],
+        "console:webhook_test": [],
+        "console:webhook_redeliver": [],
         # Anonymous pages: test_pages_before_sign_in_have_no_inline_code.
         "console:invitation_accept": [],
         "login": [],
