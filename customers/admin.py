@@ -25,6 +25,7 @@ from customers.models import (
     CustomerToken,
     Device,
     ExternalReference,
+    OutboundMessage,
     SocialIdentity,
     Tag,
     VerificationCode,
@@ -576,3 +577,31 @@ class CustomerEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     @admin.display(description="By")
     def actor(self, event):
         return event.actor_label
+
+
+@admin.register(OutboundMessage)
+class OutboundMessageAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """Messages to customers and what became of them. The text is not shown: until it is sent it
+    may hold a verification code (and it is dropped once sent or failed)."""
+
+    list_display = ["kind", "channel", "to", "store", "status", "attempts", "created_at", "sent_at"]
+    list_filter = ["status", "channel", "store"]
+    list_select_related = ["store"]
+    search_fields = ["=to", "=key"]
+    ordering = ["-created_at", "-id"]
+    show_full_result_count = False
+    fields = [
+        "store",
+        "customer",
+        "key",
+        "kind",
+        "channel",
+        "to",
+        "subject",
+        "status",
+        "attempts",
+        "last_error",
+        "created_at",
+        "sent_at",
+    ]
+    readonly_fields = fields

@@ -17,6 +17,7 @@ from customers.models import (
     CustomerToken,
     Device,
     ExternalReference,
+    OutboundMessage,
     SocialIdentity,
     Tag,
     VerificationCode,
@@ -32,6 +33,8 @@ from stores.models import ApiKey, Store, StoreInvitation
 from stores.services import api_key_create, invitation_create
 from tests import factories
 from tests.helpers import empty_inlines
+from webhooks.models import WebhookDelivery, WebhookEndpoint, WebhookEvent
+from webhooks.services import endpoint_create
 
 # Measured on SQLite: the changelist runs 7 queries (session, user, the store and tag filters,
 # the count, the page, the page's tags); the change form 9, or 10 while the content-type cache
@@ -216,6 +219,22 @@ def one_of_everything(store, customer, admin_user):
     ReviewVote.objects.create(
         review=review, customer=factories.CustomerFactory(store=store), value=1
     )
+    # A message not sent yet: its text still holds the code.
+    OutboundMessage.objects.create(
+        store=store,
+        customer=customer,
+        kind="login code",
+        channel=OutboundMessage.Channel.EMAIL,
+        to=customer.email,
+        subject="Your code",
+        body="Your code is 123456",
+        key="admin-test-code",
+    )
+    endpoint, _ = endpoint_create(
+        store=store, data={"url": "https://example.com/hooks", "events": ["order.created"]}
+    )
+    event = WebhookEvent.objects.create(store=store, type="order.created", payload={"id": 1})
+    WebhookDelivery.objects.create(event=event, endpoint=endpoint, status="failed", attempts=8)
 
 
 def test_every_admin_list_add_and_change_page_renders(admin_client, admin_user, one_of_everything):
@@ -247,6 +266,21 @@ def test_hashes_never_appear_in_lists(admin_client, one_of_everything):
     for model in (ApiKey, CustomerToken, VerificationCode, StoreInvitation):
         page = admin_client.get(_admin_url(model, "changelist")).content.decode()
         assert not [digest for digest in hashes if digest in page], model.__name__
+
+
+def test_message_texts_and_webhook_secrets_are_never_shown(admin_client, one_of_everything):
+    message = OutboundMessage.objects.get()
+    endpoint = WebhookEndpoint.objects.get()
+    pages = [
+        admin_client.get(_admin_url(OutboundMessage, "changelist")),
+        admin_client.get(_admin_url(OutboundMessage, "change", message.pk)),
+        admin_client.get(_admin_url(WebhookEndpoint, "changelist")),
+        admin_client.get(_admin_url(WebhookEndpoint, "change", endpoint.pk)),
+    ]
+    assert all(page.status_code == 200 for page in pages)
+    text = "".join(page.content.decode() for page in pages)
+    assert "123456" not in text and endpoint.secret_encrypted not in text
+    assert "whsec_" not in text and message.to in text and endpoint.url in text
 
 
 def test_verification_code_and_token_pages_never_show_their_hash(admin_client, one_of_everything):
