@@ -17,15 +17,37 @@ def store_public_id():
     return new_public_id("store")
 
 
+def network_public_id():
+    return new_public_id("network")
+
+
 def product_public_id():
     return new_public_id("product")
 
 
 class Store(models.Model):
-    """The tenant: every customer, order, review and card belongs to exactly one store."""
+    """An account: the tenant that owns customers, cards, reviews and settings, and has keys and
+    members. Most accounts are stores. A network (kind "network") is an account too, whose
+    customers and cards are shared by its member stores (`network` on each of them): everything
+    that belongs to "the account" works for both; what happens at a counter (an order, a product,
+    a stamp) belongs to a store."""
+
+    class Kind(models.TextChoices):
+        STORE = "store", "Store"
+        NETWORK = "network", "Network"
 
     public_id = models.CharField(
         max_length=40, unique=True, default=store_public_id, editable=False
+    )
+    kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.STORE)
+    # The network this store is a member of (at most one); never set on a network.
+    network = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="member_stores",
+        limit_choices_to={"kind": "network"},
     )
     name = models.CharField(max_length=200)
     slug = models.SlugField(max_length=80, unique=True)
@@ -60,6 +82,15 @@ class Store(models.Model):
 
     class Meta:
         ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["store", "network"]), name="store_kind_valid"
+            ),
+            # A network is not a member of a network.
+            models.CheckConstraint(
+                condition=Q(kind="store") | Q(network__isnull=True), name="network_has_no_network"
+            ),
+        ]
 
     def __str__(self):
         return self.name
@@ -67,6 +98,10 @@ class Store(models.Model):
     @property
     def tzinfo(self):
         return zoneinfo.ZoneInfo(self.timezone)
+
+    @property
+    def is_network(self) -> bool:
+        return self.kind == self.Kind.NETWORK
 
 
 class StoreMembership(models.Model):
@@ -100,13 +135,16 @@ class StoreMembership(models.Model):
 
 
 class ApiKey(models.Model):
-    """A store's key. Only a SHA-256 of the key is kept; `prefix` is what a person can read."""
+    """An account's key (a store's or a network's). Only a SHA-256 of the key is kept; `prefix`
+    is what a person can read."""
 
     class Kind(models.TextChoices):
         PUBLISHABLE = "publishable", "Publishable (shopper API)"
         SECRET = "secret", "Secret (management API)"
 
     PREFIXES = {Kind.PUBLISHABLE: "store_", Kind.SECRET: "sk_"}
+    # A network's publishable key says so; its secret key looks like a store's.
+    NETWORK_PUBLISHABLE_PREFIX = "network_"
 
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="api_keys")
     kind = models.CharField(max_length=16, choices=Kind.choices)
@@ -132,6 +170,12 @@ class ApiKey(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+    @classmethod
+    def prefix_for(cls, kind: str, store: "Store") -> str:
+        if kind == cls.Kind.PUBLISHABLE and store.is_network:
+            return cls.NETWORK_PUBLISHABLE_PREFIX
+        return cls.PREFIXES[cls.Kind(kind)]
 
 
 class Product(models.Model):

@@ -21,7 +21,14 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from stores.identifiers import hash_secret, new_secret
-from stores.models import ApiKey, Product, Store, StoreInvitation, StoreMembership
+from stores.models import (
+    ApiKey,
+    Product,
+    Store,
+    StoreInvitation,
+    StoreMembership,
+    network_public_id,
+)
 from stores.standards import COUNTRIES, CURRENCIES, PHONE_REGIONS, TIME_ZONES
 
 logger = logging.getLogger(__name__)
@@ -36,8 +43,9 @@ class IssuedKey:
 
 
 def api_key_create(*, store: Store, kind: str, name: str = "") -> IssuedKey:
-    """Issue a key: `store_…` (publishable) or `sk_…` (secret), 40+ characters, stored hashed."""
-    raw = new_secret(ApiKey.PREFIXES[ApiKey.Kind(kind)])
+    """Issue a key: `store_…` (a network's: `network_…`; publishable) or `sk_…` (secret), 40+
+    characters, stored hashed."""
+    raw = new_secret(ApiKey.prefix_for(kind, store))
     api_key = ApiKey.objects.create(
         store=store,
         kind=kind,
@@ -61,7 +69,10 @@ def api_key_find(raw: str, *, kind: str) -> ApiKey | None:
     """The live key of `kind` matching `raw`, with its store, looked up by hash (never compared
     in clear). From the cache when the lookups are cached (below); otherwise from the database,
     and then the key's use is recorded (last_used_at, to LAST_USED_PRECISION)."""
-    if not raw or not raw.startswith(ApiKey.PREFIXES[ApiKey.Kind(kind)]):
+    prefixes = (ApiKey.PREFIXES[ApiKey.Kind(kind)],)
+    if kind == ApiKey.Kind.PUBLISHABLE:
+        prefixes += (ApiKey.NETWORK_PUBLISHABLE_PREFIX,)
+    if not raw or not raw.startswith(prefixes):
         return None
     key_hash = hash_secret(raw)
     seconds = api_key_cache_seconds()
@@ -223,6 +234,79 @@ def store_create(*, name: str, slug: str = "", **fields) -> NewStore:
         publishable = api_key_create(store=store, kind=ApiKey.Kind.PUBLISHABLE, name="Default")
         secret = api_key_create(store=store, kind=ApiKey.Kind.SECRET, name="Default")
     return NewStore(store=store, publishable_key=publishable.raw, secret_key=secret.raw)
+
+
+# --- Networks -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class NewNetwork:
+    network: Store
+    publishable_key: str
+    secret_key: str
+    stores: list[Store]
+
+
+def network_create(*, name: str, store_ids=(), slug: str = "", **fields) -> NewNetwork:
+    """Create a network (an account like a store, with a `network_…` publishable key and a secret
+    key) and make the stores `store_ids` its members; the raw keys exist only in the returned
+    value."""
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError({"name": ["Enter a network name."]})
+    fields = store_locale_clean(fields)
+    with transaction.atomic():
+        network = Store.objects.create(
+            name=name,
+            slug=slug or _unique_store_slug(name),
+            kind=Store.Kind.NETWORK,
+            public_id=network_public_id(),
+            **fields,
+        )
+        stores = network_stores_add(network=network, store_ids=store_ids)
+        publishable = api_key_create(store=network, kind=ApiKey.Kind.PUBLISHABLE, name="Default")
+        secret = api_key_create(store=network, kind=ApiKey.Kind.SECRET, name="Default")
+    return NewNetwork(
+        network=network,
+        publishable_key=publishable.raw,
+        secret_key=secret.raw,
+        stores=stores,
+    )
+
+
+def network_stores_add(*, network: Store, store_ids) -> list[Store]:
+    """Make the stores `store_ids` members of `network`. A store belongs to at most one network,
+    and a network is never a member."""
+    if not network.is_network:
+        raise ValidationError({"network": ["Only a network has member stores."]})
+    store_ids = list(dict.fromkeys(store_ids))
+    with transaction.atomic():
+        stores = list(Store.objects.select_for_update().filter(pk__in=store_ids).order_by("pk"))
+        errors = []
+        missing = sorted(set(store_ids) - {store.pk for store in stores})
+        if missing:
+            errors.append(f"No store with the id {', '.join(map(str, missing))}.")
+        for store in stores:
+            if store.is_network:
+                errors.append(f"{store.name} (id {store.pk}) is a network, not a store.")
+            elif store.network_id not in (None, network.pk):
+                errors.append(
+                    f"{store.name} (id {store.pk}) is already a member of another network."
+                )
+        if errors:
+            raise ValidationError({"stores": errors})
+        Store.objects.filter(pk__in=[store.pk for store in stores]).update(network=network)
+        for store in stores:
+            store.network = network
+    return stores
+
+
+def network_store_remove(*, store: Store) -> Store:
+    """The store leaves its network. The network's customers stay the network's; their orders at
+    the store stay the store's."""
+    Store.objects.filter(pk=store.pk).update(network=None)
+    store.network = None
+    return store
 
 
 # --- Settings and members -------------------------------------------------------------------

@@ -9,7 +9,7 @@ from customers.models import Address, Customer
 from loyalty.models import CustomerCard, LoyaltyCard, Reward
 from orders.models import Order
 from reviews.models import Review
-from stores.models import Product, Store, StoreMembership
+from stores.models import Product, Store, StoreMembership, network_public_id
 
 
 class StoreFactory(factory.django.DjangoModelFactory):
@@ -20,6 +20,16 @@ class StoreFactory(factory.django.DjangoModelFactory):
     slug = factory.Sequence(lambda n: f"store-{n}")
     phone_region = "US"
     currency = "USD"
+
+
+class NetworkFactory(StoreFactory):
+    """A network (an account whose customers and cards its member stores share). Members:
+    StoreFactory(network=network)."""
+
+    kind = Store.Kind.NETWORK
+    public_id = factory.LazyFunction(network_public_id)
+    name = factory.Sequence(lambda n: f"Network {n}")
+    slug = factory.Sequence(lambda n: f"network-{n}")
 
 
 class UserFactory(factory.django.DjangoModelFactory):
