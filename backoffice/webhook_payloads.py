@@ -30,7 +30,11 @@ def customer_card_payload(enrolment: CustomerCard) -> dict:
 
 def order_payload(order: Order) -> dict:
     lines = OrderLine.objects.order_by("id")
-    fresh = Order.objects.prefetch_related(Prefetch("lines", queryset=lines)).get(pk=order.pk)
+    fresh = (
+        Order.objects.select_related("store")
+        .prefetch_related(Prefetch("lines", queryset=lines))
+        .get(pk=order.pk)
+    )
     return ManagementOrderSerializer(fresh).data
 
 

@@ -21,6 +21,7 @@ from customers.services import (
 from orders.models import Order, OrderLine
 from stores.events import event_emit
 from stores.models import Product, Store
+from stores.selectors import store_of_account
 
 MAX_QUANTITY = 999
 MAX_LINES = 100
@@ -101,7 +102,8 @@ def order_create(
         raise ValidationError(
             {"customer": ["An order needs a customer, or the contact of who ordered."]}
         )
-    if customer is not None and customer.store_id != store.pk:
+    # A store's own customer, or a customer of the store's network.
+    if customer is not None and customer.store_id not in (store.pk, store.network_id):
         raise ValidationError({"customer": ["This customer belongs to another store."]})
     lines = _clean_items(store, items)
     if len(notes or "") > NOTES_MAX_LENGTH:
@@ -148,6 +150,9 @@ def order_create(
             for product, quantity in lines
         )
         event_emit(store=store, type="order.created", obj=order)
+        if customer is not None and customer.store_id != store.pk:
+            # A network customer's order: the network hears of it too.
+            event_emit(store=customer.store_id, type="order.created", obj=order)
         if customer is None:
             return order
         # One UPDATE: the CASE reads the count before this order, so no read-modify-write.
@@ -317,13 +322,24 @@ def order_checkout(
     items: Iterable[dict],
     shipping_address: str | dict | None = None,
     notes: str = "",
+    at_store: str | None = None,
 ) -> Order:
     """A shopper places an order: as the logged-in `customer`, or else as a guest (`guest`:
     {name, email, phone}, see guest_customer_for_checkout). `items` name products by public
     id; prices and totals come from the catalogue (order_create). Everything happens, or
-    nothing: a refused item leaves no guest record behind."""
+    nothing: a refused item leaves no guest record behind.
+
+    `store` is the account the shopper belongs to. A network's shopper orders at one of its
+    member stores, named by `at_store` (its store_… id, required): the order and its products
+    are that store's, the customer (or guest record) the network's."""
     errors: dict[str, list[str]] = {}
     contact = None
+    account = store
+    try:
+        store = store_of_account(account, at_store, required=True)
+    except ValidationError as exc:
+        errors.update(exc.message_dict)
+        store = None
     if customer is None:
         if not guest:
             errors["customer"] = [
@@ -332,19 +348,20 @@ def order_checkout(
         else:
             try:
                 contact = checkout_contact_clean(
-                    store=store,
+                    store=account,
                     name=guest.get("name", ""),
                     email=guest.get("email", ""),
                     phone=guest.get("phone", ""),
                 )
             except ValidationError as exc:
                 errors.update(exc.message_dict)
+    if store is not None:
+        try:
+            lines = _checkout_items(store, items)
+        except ValidationError as exc:
+            errors.update(exc.message_dict)
     try:
-        lines = _checkout_items(store, items)
-    except ValidationError as exc:
-        errors.update(exc.message_dict)
-    try:
-        address = _checkout_address(store, customer, shipping_address)
+        address = _checkout_address(account, customer, shipping_address)
     except ValidationError as exc:
         errors.update(exc.message_dict)
     if errors:
@@ -352,7 +369,7 @@ def order_checkout(
 
     with transaction.atomic():
         if customer is None:
-            customer = guest_customer_for_checkout(store=store, **contact)
+            customer = guest_customer_for_checkout(store=account, **contact)
         return order_create(
             store=store,
             customer=customer,

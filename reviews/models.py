@@ -40,6 +40,11 @@ class Review(models.Model):
     product = models.ForeignKey(
         Product, on_delete=models.CASCADE, null=True, blank=True, related_name="reviews"
     )
+    # A review of a network's member store (subject "store"); null when the subject is the
+    # account itself (a store reviewed with its own key, or the network).
+    reviewed_store = models.ForeignKey(
+        Store, on_delete=models.CASCADE, null=True, blank=True, related_name="store_reviews"
+    )
     rating = models.PositiveSmallIntegerField()
     content = models.TextField(blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PUBLISHED)
@@ -63,6 +68,10 @@ class Review(models.Model):
                 name="review_exactly_one_subject",
             ),
             models.CheckConstraint(
+                condition=Q(subject_type="store") | Q(reviewed_store__isnull=True),
+                name="review_reviewed_store_only_for_stores",
+            ),
+            models.CheckConstraint(
                 condition=Q(status__in=["published", "hidden"]), name="review_status_valid"
             ),
             models.CheckConstraint(
@@ -75,8 +84,13 @@ class Review(models.Model):
             ),
             models.UniqueConstraint(
                 fields=["author", "store"],
-                condition=Q(subject_type="store"),
+                condition=Q(subject_type="store", reviewed_store__isnull=True),
                 name="review_one_per_store",
+            ),
+            models.UniqueConstraint(
+                fields=["author", "reviewed_store"],
+                condition=Q(reviewed_store__isnull=False),
+                name="review_one_per_member_store",
             ),
         ]
         indexes = [

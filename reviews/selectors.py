@@ -28,12 +28,15 @@ def reviews_for(
     if isinstance(subject, Product):
         reviews = reviews.filter(product=subject)
     elif isinstance(subject, Store):
-        if subject.pk != store.pk:
+        if subject.pk == store.pk:
+            reviews = reviews.filter(subject_type=Review.Subject.STORE, reviewed_store=None)
+        elif subject.network_id == store.pk:  # a network's member store
+            reviews = reviews.filter(reviewed_store=subject)
+        else:
             return reviews.none()
-        reviews = reviews.filter(subject_type=Review.Subject.STORE)
     elif subject is not None:
         raise TypeError("A review's subject is a Product, a Store or None.")
-    return reviews.select_related("store", "author", "product").prefetch_related(
+    return reviews.select_related("store", "author", "product", "reviewed_store").prefetch_related(
         Prefetch("media", queryset=ReviewMedia.objects.order_by("position", "id"))
     )
 
@@ -80,11 +83,17 @@ def review_list_for_console(*, store: Store, filters: dict) -> QuerySet[Review]:
 
 
 def review_subject_find(store: Store, public_id: str) -> Product | Store | None:
-    """`product_…` (a product of the store) or `store_…` (the store itself); None otherwise."""
+    """`product_…` (a product of the store; of a network: of its member stores) or the store
+    itself (of a network: the network, or a member store by its `store_…` id); None otherwise."""
     if public_id == store.public_id:
         return store
     if public_id.startswith("product_"):
-        return Product.objects.filter(store=store, public_id=public_id).first()
+        products = Product.objects.filter(public_id=public_id).select_related("store")
+        if store.is_network:
+            return products.filter(store__network=store).first()
+        return products.filter(store=store).first()
+    if store.is_network and public_id.startswith("store_"):
+        return Store.objects.filter(public_id=public_id, network=store).first()
     return None
 
 

@@ -50,11 +50,13 @@ def _rating_clean(rating) -> int:
     return rating
 
 
-def _already_reviewed(*, store: Store, author: Customer, product: Product | None) -> bool:
+def _already_reviewed(
+    *, store: Store, author: Customer, product: Product | None, reviewed_store: Store | None = None
+) -> bool:
     reviews = Review.objects.filter(author=author, store=store)
     if product is not None:
         return reviews.filter(product=product).exists()
-    return reviews.filter(subject_type=Review.Subject.STORE).exists()
+    return reviews.filter(subject_type=Review.Subject.STORE, reviewed_store=reviewed_store).exists()
 
 
 def _event(review: Review, type: CustomerEvent.Type, **actor) -> None:
@@ -65,7 +67,9 @@ def _event(review: Review, type: CustomerEvent.Type, **actor) -> None:
         data={
             "review": review.public_id,
             "rating": review.rating,
-            "subject": review.product.name if review.product_id else "the store",
+            "subject": review.product.name
+            if review.product_id
+            else (review.reviewed_store.name if review.reviewed_store_id else "the store"),
         },
         **actor,
     )
@@ -91,10 +95,18 @@ def review_create(
     """
     review_author_check(store=store, author=author)
     rating = _rating_clean(rating)
+    reviewed_store = None
     if isinstance(subject, Store):
-        subject = None if subject.pk == store.pk else subject
+        if subject.pk != store.pk:
+            # A network's shopper may review one of its member stores.
+            if subject.network_id is None or subject.network_id != store.pk:
+                raise ValidationError({"subject": ["No such store in this network."]})
+            reviewed_store = subject
+        subject = None
     if subject is not None and (
-        not isinstance(subject, Product) or subject.store_id != store.pk or not subject.active
+        not isinstance(subject, Product)
+        or store.pk not in (subject.store_id, subject.store.network_id)
+        or not subject.active
     ):
         raise ValidationError({"subject": ["No such product in this store."]})
     content = (content or "").strip()
@@ -107,7 +119,9 @@ def review_create(
                 ]
             }
         )
-    if _already_reviewed(store=store, author=author, product=subject):
+    if _already_reviewed(
+        store=store, author=author, product=subject, reviewed_store=reviewed_store
+    ):
         raise ValidationError({"subject": [_ALREADY_REVIEWED]})
     # Decoding and re-encoding images is slow: done before the transaction takes its locks.
     media = media_clean_all(files)
@@ -122,6 +136,7 @@ def review_create(
                         author=author,
                         subject_type=Review.Subject.PRODUCT if subject else Review.Subject.STORE,
                         product=subject,
+                        reviewed_store=reviewed_store,
                         rating=rating,
                         content=content,
                     )

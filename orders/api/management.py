@@ -43,11 +43,16 @@ class ManagementOrderListSerializer(serializers.Serializer):
     pagination = PaginationSerializer()
 
 
-def customer_orders(customer):
-    """The customer's orders, newest first, with their lines: 2 queries for a page."""
+def customer_orders(customer, account):
+    """The customer's orders seen by `account`, newest first, with their lines and store: 2
+    queries for a page. A network sees its customer's orders at every member store; a store
+    sees those placed at it."""
     lines = OrderLine.objects.order_by("id")
+    orders = Order.objects.filter(customer=customer)
+    if not account.is_network:
+        orders = orders.filter(store=account)
     return (
-        Order.objects.filter(store_id=customer.store_id, customer=customer)
+        orders.select_related("store")
         .prefetch_related(Prefetch("lines", queryset=lines))
         .order_by("-created_at", "-id")
     )
@@ -70,7 +75,7 @@ class CustomerOrderListView(CustomerScopedView):
         return Response(
             paginated(
                 request,
-                customer_orders(customer),
+                customer_orders(customer, request.store),
                 key="orders",
                 serializer_class=ManagementOrderSerializer,
             )

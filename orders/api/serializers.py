@@ -1,7 +1,7 @@
 """The shopper API's order shape and checkout body (wire-compatible with Fleetbase Storefront)."""
 
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, inline_serializer
 from rest_framework import serializers
 
 from customers.api.serializers import PlaceSerializer
@@ -42,6 +42,7 @@ class OrderSerializer(serializers.ModelSerializer):
     items = OrderLineSerializer(source="lines", many=True, read_only=True)
     shipping_address = serializers.SerializerMethodField()
     customer = serializers.SerializerMethodField()
+    store = serializers.SerializerMethodField()
 
     class Meta:
         model = Order
@@ -55,6 +56,7 @@ class OrderSerializer(serializers.ModelSerializer):
             "items",
             "shipping_address",
             "customer",
+            "store",
             "created_at",
         ]
         read_only_fields = fields
@@ -69,6 +71,15 @@ class OrderSerializer(serializers.ModelSerializer):
     )
     def get_shipping_address(self, order):
         return order.shipping_address or None
+
+    @extend_schema_field(
+        inline_serializer(
+            "OrderStore", {"id": serializers.CharField(), "name": serializers.CharField()}
+        )
+    )
+    def get_store(self, order):
+        """The store the order was placed at (in a network, one of its member stores)."""
+        return {"id": order.store.public_id, "name": order.store.name}
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_customer(self, order):
@@ -122,6 +133,12 @@ class ShippingAddressFieldExtension(OpenApiSerializerFieldExtension):
 
 
 class CheckoutSerializer(serializers.Serializer):
+    store = serializers.CharField(
+        required=False,
+        max_length=40,
+        help_text="With a network's key, the member store (`store_…`) the order is placed at "
+        "(required).",
+    )
     items = CheckoutItemSerializer(many=True, allow_empty=False, max_length=MAX_LINES)
     shipping_address = ShippingAddressField(required=False, allow_null=True)
     customer = GuestSerializer(

@@ -18,7 +18,7 @@ from orders.models import Order, OrderLine
 
 def order_queryset():
     """Orders with their customer and lines (and the lines' products): 2 queries for a page."""
-    return Order.objects.select_related("customer").prefetch_related(
+    return Order.objects.select_related("customer", "store").prefetch_related(
         Prefetch("lines", queryset=OrderLine.objects.select_related("product").order_by("id"))
     )
 
@@ -30,8 +30,11 @@ class CustomerOrderListView(StorefrontView):
         parameters=[PageSerializer], responses={200: OrderSerializer(many=True)}, tags=["Orders"]
     )
     def get(self, request):
-        """The logged-in customer's orders, newest first."""
-        orders = order_queryset().filter(store=self.store, customer=self.customer)
+        """The logged-in customer's orders, newest first (a network customer's: at every member
+        store, each with its store)."""
+        orders = order_queryset().filter(customer=self.customer)
+        if not self.store.is_network:
+            orders = orders.filter(store=self.store)
         orders = page_of(request, orders.order_by("-created_at", "-id"))
         return Response(OrderSerializer(orders, many=True).data)
 
@@ -64,6 +67,7 @@ class OrderCreateView(StorefrontView):
         data = valid(CheckoutSerializer, body)
         order = services.order_checkout(
             store=self.store,
+            at_store=data.get("store"),
             customer=self.customer,
             guest=data.get("customer"),
             items=data["items"],

@@ -4,15 +4,44 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from stores.models import Product, Store
+from stores.selectors import member_stores
+
+
+class MemberStoreSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="The member store's `store_…` id.")
+    name = serializers.CharField()
 
 
 class StoreSerializer(serializers.ModelSerializer):
+    """The account the key belongs to: a store, or a network with its member `stores`."""
+
     id = serializers.CharField(source="public_id", read_only=True)
+    is_network = serializers.BooleanField(read_only=True)
+    stores = serializers.SerializerMethodField(help_text="A network's member stores only.")
 
     class Meta:
         model = Store
-        fields = ["id", "name", "currency", "reviews_enabled", "phone_region", "timezone"]
+        fields = [
+            "id",
+            "name",
+            "currency",
+            "reviews_enabled",
+            "phone_region",
+            "timezone",
+            "is_network",
+            "stores",
+        ]
         read_only_fields = fields
+
+    @extend_schema_field(MemberStoreSerializer(many=True))
+    def get_stores(self, store) -> list[dict]:
+        return [{"id": member.public_id, "name": member.name} for member in member_stores(store)]
+
+    def to_representation(self, store):
+        about = super().to_representation(store)
+        if not store.is_network:
+            del about["stores"]
+        return about
 
 
 class RatingSerializer(serializers.Serializer):
@@ -26,9 +55,13 @@ class ProductSerializer(serializers.ModelSerializer):
     id = serializers.CharField(source="public_id", read_only=True)
     rating = serializers.SerializerMethodField()
 
+    store = serializers.CharField(
+        source="store.public_id", read_only=True, help_text="The `store_…` that sells it."
+    )
+
     class Meta:
         model = Product
-        fields = ["id", "name", "sku", "price", "currency", "description", "rating"]
+        fields = ["id", "name", "sku", "price", "currency", "description", "rating", "store"]
         read_only_fields = fields
 
     @extend_schema_field(RatingSerializer)
@@ -43,4 +76,9 @@ class ProductSerializer(serializers.ModelSerializer):
 class ProductQuerySerializer(serializers.Serializer):
     query = serializers.CharField(
         required=False, allow_blank=True, max_length=100, help_text="Part of a name or SKU."
+    )
+    store = serializers.CharField(
+        required=False,
+        max_length=40,
+        help_text="A network's member store (`store_…`): only its products.",
     )

@@ -85,7 +85,9 @@ class ReviewSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
     def get_subject(self, review) -> str:
-        return review.product.public_id if review.product_id else review.store.public_id
+        if review.product_id:
+            return review.product.public_id
+        return (review.reviewed_store or review.store).public_id
 
     def get_photos(self, review) -> list[str]:
         request = self.context.get("request")

@@ -4,6 +4,7 @@ from reviews.api import views as review_views
 
 urlpatterns = [
     route("about", catalogue_views.AboutView),
+    route("stores", catalogue_views.StoreListView),
     route("products", catalogue_views.ProductListView),
     route(r"products/(?P<public_id>product_\w+)", catalogue_views.ProductDetailView),
     route("reviews", review_views.ReviewListView),

@@ -100,6 +100,7 @@ def test_orders_list_shows_the_customers_orders_newest_first(api, store, custome
         ],
         "shipping_address": {**address.snapshot(), "street1": "1 Market St"},
         "customer": customer.public_id,
+        "store": {"id": store.public_id, "name": store.name},
         "created_at": body[1]["created_at"],
     }
     assert first.public_id.startswith("order_")

@@ -26,6 +26,7 @@ ORDER_FIELDS = {
     "total",
     "items",
     "shipping_address",
+    "store",
     "created_at",
 }
 

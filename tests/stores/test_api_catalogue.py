@@ -35,6 +35,7 @@ def test_about_is_the_keys_store(api, store):
         "reviews_enabled": True,
         "phone_region": "US",
         "timezone": "UTC",
+        "is_network": False,
     }
     assert response.json()["id"].startswith("store_")
 
@@ -79,6 +80,7 @@ def test_products_are_the_stores_active_ones_by_name(api, store, other_store):
         "currency": "USD",
         "description": "Whole.",
         "rating": {"average": None, "count": 0},
+        "store": store.public_id,
     }
 
 
