@@ -196,14 +196,15 @@ class CustomerDetailView(OwnCustomerView):
 
     @extend_schema(
         request=api.CustomerUpdateSerializer,
-        responses={200: api.CustomerSerializer},
+        responses={200: api.CustomerWithTokenSerializer},
         tags=["Customers"],
     )
     def put(self, request, public_id):
         """Update the profile: only the fields sent change, all of them or none. A new password
         needs current_password when one is set, and ends the other sessions. A new email or
         phone is not applied: it is answered as pending_email / pending_phone and a code goes
-        to it, for verify-contact."""
+        to it, for verify-contact. The answer carries the caller's own `token` (the Fleetbase
+        SDK replaces its customer with the answer, and would lose it otherwise)."""
         customer = self.own(public_id)
         data = dict(valid(api.CustomerUpdateSerializer, request.data))
         current_password = data.pop("current_password", None)
@@ -218,7 +219,7 @@ class CustomerDetailView(OwnCustomerView):
             )
         except ValidationError as exc:
             raise shopper_errors(exc) from None
-        return customer_answer(request, customer)
+        return customer_answer(request, customer, token=request.headers["Customer-Token"].strip())
 
     patch = put
 

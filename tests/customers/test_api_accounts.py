@@ -613,6 +613,8 @@ def test_update_profile(api, registered):
         "+14155550199",
     )
     assert body["meta"]["tier"] == "gold"
+    # The caller's own token comes back (the Fleetbase SDK keeps the answer as its customer).
+    assert body["token"] == api._credentials["HTTP_CUSTOMER_TOKEN"]
 
 
 def test_update_refuses_a_taken_email_with_a_field_message(api, registered, store):
