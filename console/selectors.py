@@ -19,7 +19,11 @@ def dashboard_figures(*, store) -> dict:
     figures read the week's rows through the (store, created_at) indexes."""
     week_ago = timezone.now() - timedelta(days=7)
     customers = Customer.objects.filter(store=store)
-    orders = Order.objects.filter(store=store)
+    # A network's orders are its member stores' (each store keeps its own in its figures).
+    if store.is_network:
+        orders = Order.objects.filter(store__network=store)
+    else:
+        orders = Order.objects.filter(store=store)
     # A row per currency: amounts of two currencies are never added up.
     week = list(
         orders.filter(created_at__gte=week_ago)
@@ -28,9 +32,15 @@ def dashboard_figures(*, store) -> dict:
         .annotate(count=Count("pk"), total=Sum("total"))
         .order_by("-total", "currency")
     )
-    stamps = StampEntry.objects.filter(
-        enrolment__store=store, kind=StampEntry.Kind.STAMP, created_at__gte=week_ago
-    ).aggregate(total=Sum("delta"))["total"]
+    week_stamps = StampEntry.objects.filter(kind=StampEntry.Kind.STAMP, created_at__gte=week_ago)
+    stamps = week_stamps.filter(enrolment__store=store).aggregate(total=Sum("delta"))["total"]
+    if store.network_id:  # and the network's cards stamped at this member store
+        stamps = (stamps or 0) + (
+            week_stamps.filter(enrolment__store=store.network_id, store=store).aggregate(
+                total=Sum("delta")
+            )["total"]
+            or 0
+        )
     return {
         "customers": count_estimated(customers),
         "new_customers_this_week": customers.filter(created_at__gte=week_ago).count(),

@@ -146,12 +146,21 @@ class RewardAdmin(admin.ModelAdmin):
 class StampEntryInline(ReadOnlyAdminMixin, admin.TabularInline):
     model = StampEntry
     formset = LatestRowsFormSet
-    fields = ["created_at", "kind", "delta", "balance_after", "reward_name", "note", "actor"]
+    fields = [
+        "created_at",
+        "kind",
+        "delta",
+        "balance_after",
+        "reward_name",
+        "note",
+        "store",
+        "actor",
+    ]
     readonly_fields = fields
     verbose_name_plural = f"latest {LatestRowsFormSet.limit} stamp entries"
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("actor_user", "actor_api_key")
+        return super().get_queryset(request).select_related("actor_user", "actor_api_key", "store")
 
     @admin.display(description="By")
     def actor(self, entry):
@@ -294,11 +303,12 @@ class StampEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "delta",
         "balance_after",
         "reward_name",
+        "store",
         "actor_user",
         "actor_api_key",
     ]
     list_filter = ["kind", ("created_at", admin.DateFieldListFilter)]
-    list_select_related = ["enrolment__card", "actor_user", "actor_api_key"]
+    list_select_related = ["enrolment__card", "store", "actor_user", "actor_api_key"]
     search_fields = ["=enrolment__code"]
     search_help_text = "The card's full code."
     show_full_result_count = False
@@ -310,6 +320,7 @@ class StampEntryAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
         "reward",
         "reward_name",
         "note",
+        "store",
         "actor_user",
         "actor_api_key",
         "created_at",

@@ -194,6 +194,11 @@ class StampEntry(models.Model):
         ApiKey, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
     note = models.CharField(max_length=255, blank=True)
+    # Where it happened: the card's own store, or for a network's card the member store at
+    # whose counter it was made (null when the network acted without a store).
+    store = models.ForeignKey(
+        Store, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:

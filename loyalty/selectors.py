@@ -75,20 +75,23 @@ def enrolment_list(*, customer) -> QuerySet[CustomerCard]:
     )
 
 
-def enrolments_in_store(*, store) -> QuerySet[CustomerCard]:
-    """Every enrolment of the store, with what the console shows of it (look one up by pk)."""
+def enrolments_at_store(*, store) -> QuerySet[CustomerCard]:
+    """The enrolments a store's staff may stamp, redeem and read: the store's own, and those
+    of its network's cards (a member store serves the network's customers), with what the
+    console shows of them (look one up by pk)."""
+    accounts = [store.pk] if store.network_id is None else [store.pk, store.network_id]
     return (
-        CustomerCard.objects.filter(store=store)
-        .select_related("card", "customer")
+        CustomerCard.objects.filter(store_id__in=accounts)
+        .select_related("card", "customer", "store")
         .prefetch_related("card__rewards")
     )
 
 
 def enrolment_entries(*, enrolment) -> QuerySet[StampEntry]:
-    """An enrolment's ledger, newest first, with who made each change."""
+    """An enrolment's ledger, newest first, with who made each change and where."""
     return (
         StampEntry.objects.filter(enrolment=enrolment)
-        .select_related("actor_user", "actor_api_key")
+        .select_related("actor_user", "actor_api_key", "store")
         .order_by("-created_at", "-id")
     )
 

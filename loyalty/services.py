@@ -33,6 +33,7 @@ from loyalty.models import (
     StampEntry,
 )
 from stores.events import event_emit
+from stores.models import Store
 
 MAX_STAMPS_PER_CALL = 100
 CODE_DIGITS = 12
@@ -53,6 +54,10 @@ CODE_TAKEN_MESSAGE = next(
     if constraint.name == "enrolment_code_unique_per_store"
 )
 NOTE_MESSAGE = f"A note has at most {NOTE_MAX_LENGTH} characters."
+# Where a network's card is stamped or redeemed: one of its member stores (the API's store_id).
+AT_STORE_NETWORK_MESSAGE = "Give the id of one of the network's member stores."
+AT_STORE_OWN_MESSAGE = "This card is stamped and redeemed at its own store only."
+STORE_ID_MESSAGE = "Give a store's numeric id: one of the network's member stores."
 # A card's and a reward's description (TextFields): refused past this, never cut.
 DESCRIPTION_MAX_LENGTH = 1000
 DESCRIPTION_MESSAGE = f"A description has at most {DESCRIPTION_MAX_LENGTH} characters."
@@ -113,7 +118,40 @@ def _refresh_into(enrolment: CustomerCard, locked: CustomerCard) -> CustomerCard
     return enrolment
 
 
+def at_store_clean(*, account: Store, at_store: Store | None) -> Store | None:
+    """The store a ledger entry of a card of `account` records, for an action made at
+    `at_store`: a store's own card is stamped at that store (None means it too); a network's
+    card at any of its member stores, or by the network itself without a store (None, kept as
+    null). Anything else (another store, a store of another network, the network given as a
+    store) is a ValidationError on "store_id"."""
+    if at_store is None:
+        return None if account.is_network else account
+    if not at_store.is_network:
+        if at_store.pk == account.pk:
+            return at_store
+        if account.is_network and at_store.network_id == account.pk:
+            return at_store
+    if account.is_network:
+        raise _refusal("store_id", AT_STORE_NETWORK_MESSAGE, "not_a_member")
+    raise _refusal("store_id", AT_STORE_OWN_MESSAGE, "other_store")
+
+
+def at_store_find(*, account: Store, store_id: int | None) -> Store | None:
+    """The store `store_id` names (the management API's), checked by at_store_clean for a card
+    of `account`; an id of no store at all is refused with the same message as a store
+    outside the network (so an id says nothing of other accounts)."""
+    if store_id is None:
+        return None
+    at_store = Store.objects.filter(pk=store_id).first()
+    if at_store is None:
+        message = AT_STORE_NETWORK_MESSAGE if account.is_network else AT_STORE_OWN_MESSAGE
+        raise _refusal("store_id", message, "not_found")
+    at_store_clean(account=account, at_store=at_store)
+    return at_store
+
+
 def _entry(locked: CustomerCard, *, kind, delta, actor_user, actor_api_key, **extra) -> StampEntry:
+    extra.setdefault("store", None if locked.store.is_network else locked.store)
     return StampEntry.objects.create(
         enrolment=locked,
         kind=kind,
@@ -123,6 +161,13 @@ def _entry(locked: CustomerCard, *, kind, delta, actor_user, actor_api_key, **ex
         actor_api_key=actor_api_key,
         **extra,
     )
+
+
+def _at_store_data(locked: CustomerCard, store: Store | None) -> dict:
+    """For the customer's timeline: which member store a network's card was used at."""
+    if store is None or not locked.store.is_network:
+        return {}
+    return {"store": store.name}
 
 
 def _refuse_if_closed(locked: CustomerCard, field: str) -> None:
@@ -190,6 +235,7 @@ def card_enrol(
                     expires_at=expires_at,
                 )
                 if card.initial_stamps:
+                    enrolment.store = customer.store
                     _entry(
                         enrolment,
                         kind=StampEntry.Kind.WELCOME,
@@ -298,6 +344,8 @@ def customer_upsert_by_reference(
 
 
 def stamps_given_today(enrolment: CustomerCard) -> int:
+    """Stamps the enrolment got today, in its card account's time zone: for a network's card,
+    at every member store together (the daily limit is the card's, not a counter's)."""
     tz = enrolment.store.tzinfo
     start = datetime.combine(timezone.localtime(timezone.now(), tz).date(), time.min, tzinfo=tz)
     given = enrolment.entries.filter(kind=StampEntry.Kind.STAMP, created_at__gte=start).aggregate(
@@ -314,10 +362,14 @@ def stamp_add(
     actor_api_key=None,
     note: str = "",
     notify: bool = False,
+    at_store: Store | None = None,
 ) -> CustomerCard:
-    """Add `count` stamps (1–100) to an active enrolment, within the card's daily limit. With
-    `notify`, the customer is told their balance, or that a reward is ready, by a job after
-    the commit (stamps_notification_queue)."""
+    """Add `count` stamps (1–100) to an active enrolment, within the card's daily limit
+    (counted over the whole card, whichever member store stamped it). The entry records
+    `at_store` (at_store_clean: refused on "store_id" unless the card's own store or, for a
+    network's card, one of its member stores). With `notify`, the customer is told their
+    balance, or that a reward is ready, by a job after the commit
+    (stamps_notification_queue)."""
     if (
         isinstance(count, bool)
         or not isinstance(count, int)
@@ -329,6 +381,7 @@ def stamp_add(
     note = _note_clean(note)
     with transaction.atomic():
         locked = _lock(enrolment)
+        store = at_store_clean(account=locked.store, at_store=at_store)
         _refuse_if_closed(locked, "stamps")
         limit = locked.card.max_stamps_per_day
         if limit:
@@ -346,6 +399,7 @@ def stamp_add(
             actor_user=actor_user,
             actor_api_key=actor_api_key,
             note=note,
+            store=store,
         )
         CustomerCard.objects.filter(pk=locked.pk).update(
             stamps_count=F("stamps_count") + count, last_stamped_at=timezone.now()
@@ -359,6 +413,7 @@ def stamp_add(
                 "card": locked.card.name,
                 "stamps": count,
                 "balance": locked.stamps_count + count,
+                **_at_store_data(locked, store),
             },
         )
         if notify:
@@ -408,8 +463,10 @@ def reward_redeem(
     actor_user=None,
     actor_api_key=None,
     note: str = "",
+    at_store: Store | None = None,
 ) -> StampEntry:
     """Spend the reward's stamps_required from the balance; refuses when there are too few.
+    The entry records `at_store`, checked as stamp_add checks it.
 
     Returns the "redeem" ledger entry (its balance_after is what remains).
     """
@@ -420,6 +477,7 @@ def reward_redeem(
     note = _note_clean(note)
     with transaction.atomic():
         locked = _lock(enrolment)
+        store = at_store_clean(account=locked.store, at_store=at_store)
         _refuse_if_closed(locked, "reward_id")
         cost = reward.stamps_required
         if locked.stamps_count < cost:
@@ -437,6 +495,7 @@ def reward_redeem(
             reward=reward,
             reward_name=reward.name,
             note=note,
+            store=store,
         )
         updated = CustomerCard.objects.filter(pk=locked.pk, stamps_count__gte=cost).update(
             stamps_count=F("stamps_count") - cost
@@ -448,7 +507,12 @@ def reward_redeem(
             type=CustomerEvent.Type.REWARD_REDEEMED,
             actor_user=actor_user,
             actor_api_key=actor_api_key,
-            data={"card": locked.card.name, "reward": reward.name, "stamps": cost},
+            data={
+                "card": locked.card.name,
+                "reward": reward.name,
+                "stamps": cost,
+                **_at_store_data(locked, store),
+            },
         )
         event_emit(store=locked.store_id, type="customer_card.redeemed", obj=locked)
     _refresh_into(enrolment, locked)
@@ -462,13 +526,16 @@ def enrolment_adjust(
     note: str = "",
     actor_user=None,
     actor_api_key=None,
+    at_store: Store | None = None,
 ) -> CustomerCard:
-    """Correct a balance by `delta` (either sign, not zero); the balance never goes below 0."""
+    """Correct a balance by `delta` (either sign, not zero); the balance never goes below 0.
+    The entry records `at_store`, checked as stamp_add checks it."""
     if isinstance(delta, bool) or not isinstance(delta, int) or delta == 0:
         raise ValidationError({"delta": ["Give a whole number of stamps other than 0."]})
     note = _note_clean(note)
     with transaction.atomic():
         locked = _lock(enrolment)
+        store = at_store_clean(account=locked.store, at_store=at_store)
         if locked.stamps_count + delta < 0:
             raise _refusal(
                 "delta",
@@ -482,6 +549,7 @@ def enrolment_adjust(
             actor_user=actor_user,
             actor_api_key=actor_api_key,
             note=note,
+            store=store,
         )
         CustomerCard.objects.filter(pk=locked.pk).update(stamps_count=F("stamps_count") + delta)
         event_record(

@@ -33,6 +33,19 @@ def _refusal_text(exc: ValidationError) -> str:
     return " ".join(exc.messages)
 
 
+def _enrolment_here(request, pk):
+    """An enrolment the current store serves (its own, or its network's: a member store
+    stamps the network's cards), or a 404."""
+    return get_object_or_404(selectors.enrolments_at_store(store=request.access.store), pk=pk)
+
+
+def _counter(request):
+    """The store where a stamp or a redemption happens: the current store, or none when the
+    console is working in a network's account (the network acts without a counter)."""
+    store = request.access.store
+    return None if store.is_network else store
+
+
 # --- Card programmes --------------------------------------------------------------------------
 
 
@@ -152,7 +165,7 @@ def enrol(request, customer_pk):
 @require_POST
 @console_view("stamp_cards")
 def stamp(request, pk):
-    enrolment = get_object_or_404(selectors.enrolments_in_store(store=request.access.store), pk=pk)
+    enrolment = _enrolment_here(request, pk)
     form = StampForm(request.POST)
     if not form.is_valid():
         result = _danger(" ".join(e for errors in form.errors.values() for e in errors))
@@ -164,6 +177,7 @@ def stamp(request, pk):
                 count=count,
                 note=form.cleaned_data["note"],
                 actor_user=request.user,
+                at_store=_counter(request),
             )
         except ValidationError as exc:
             result = _danger(_refusal_text(exc))
@@ -178,17 +192,21 @@ def stamp(request, pk):
 @require_POST
 @console_view("stamp_cards")
 def redeem(request, pk):
-    enrolment = get_object_or_404(selectors.enrolments_in_store(store=request.access.store), pk=pk)
+    enrolment = _enrolment_here(request, pk)
     form = RedeemForm(request.POST)
     if not form.is_valid():
         result = _danger("Choose a reward to redeem.")
     else:
+        # A reward of the enrolment's account (the store's, or its network's).
         reward = get_object_or_404(
-            Reward, pk=form.cleaned_data["reward"], card__store=request.access.store
+            Reward, pk=form.cleaned_data["reward"], card__store_id=enrolment.store_id
         )
         try:
             entry = services.reward_redeem(
-                enrolment=enrolment, reward=reward, actor_user=request.user
+                enrolment=enrolment,
+                reward=reward,
+                actor_user=request.user,
+                at_store=_counter(request),
             )
         except ValidationError as exc:
             result = _danger(_refusal_text(exc))
@@ -210,12 +228,14 @@ def _danger(text: str) -> dict:
 
 def _action_answer(request, enrolment, result: dict):
     """htmx: the enrolment's panel again, with the result inside, and after a change the
-    customer's timeline too (swapped out of band), so the page shows the new event without a
-    reload; otherwise a message and the customer's page."""
+    customer's timeline too (swapped out of band, for the card's own account), so the page
+    shows the new event without a reload; otherwise a message and the customer's page."""
     if _is_htmx(request):
         context = {"enrolment": enrolment, "access": request.access, "result": result}
         html = render_to_string("loyalty/_enrolment.html", context, request=request)
-        if result["level"] == "success":
+        # A member store does not see the network customer's timeline (it covers the
+        # network's other stores): only the card's own account gets it back.
+        if result["level"] == "success" and enrolment.store_id == request.access.store.pk:
             events = customer_timeline(customer=enrolment.customer)
             html += render_to_string(
                 "customers/_timeline.html", {"events": events, "oob": True}, request=request
@@ -231,7 +251,7 @@ def _action_answer(request, enrolment, result: dict):
 @require_GET
 @console_view()
 def history(request, pk):
-    enrolment = get_object_or_404(selectors.enrolments_in_store(store=request.access.store), pk=pk)
+    enrolment = _enrolment_here(request, pk)
     context = {
         "enrolment": enrolment,
         "customer": enrolment.customer,

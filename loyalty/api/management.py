@@ -301,9 +301,11 @@ class StampView(CustomerCardsView):
         tags=TAGS,
     )
     def post(self, request, **kwargs):
-        """Add stamps (1–100, default 1). Refused (422) past the card's daily limit, or when
-        the card has expired or was canceled. The customer is told their balance (or that a
-        reward is ready) by e-mail, else SMS, unless `skip_notifications` is true."""
+        """Add stamps (1–100, default 1). Refused (422) past the card's daily limit (a
+        network's card: over all its member stores that day), or when the card has expired or
+        was canceled. A network's card takes `store_id`, the member store where it happens.
+        The customer is told their balance (or that a reward is ready) by e-mail, else SMS,
+        unless `skip_notifications` is true."""
         enrolment = self.enrolment()
         data = _valid(api.StampRequestSerializer, request.data)
         services.stamp_add(
@@ -312,6 +314,7 @@ class StampView(CustomerCardsView):
             note=data["note"],
             actor_api_key=self.api_key,
             notify=not data["skip_notifications"],
+            at_store=services.at_store_find(account=self.store, store_id=data["store_id"]),
         )
         return self.enrolment_answer(enrolment)
 
@@ -326,14 +329,18 @@ class RedeemView(CustomerCardsView):
     )
     def post(self, request, **kwargs):
         """Redeem a reward of the card: its stamps_required are taken off the balance. Refused
-        (422) with too few stamps, an inactive reward, or an expired card."""
+        (422) with too few stamps, an inactive reward, or an expired card. A network's card
+        takes `store_id`, the member store where it happens."""
         enrolment = self.enrolment()
-        reward_id = _valid(api.RedeemRequestSerializer, request.data)["reward_id"]
-        reward = Reward.objects.filter(card__store=self.store, pk=reward_id).first()
+        data = _valid(api.RedeemRequestSerializer, request.data)
+        reward = Reward.objects.filter(card__store=self.store, pk=data["reward_id"]).first()
         if reward is None:
             raise ValidationError({"reward_id": ["There is no reward with this id in the store."]})
         entry = services.reward_redeem(
-            enrolment=enrolment, reward=reward, actor_api_key=self.api_key
+            enrolment=enrolment,
+            reward=reward,
+            actor_api_key=self.api_key,
+            at_store=services.at_store_find(account=self.store, store_id=data["store_id"]),
         )
         return Response(api.RedeemAnswerSerializer({"success": True, "redemption": entry}).data)
 
@@ -347,7 +354,8 @@ class HistoryView(CustomerCardsView):
     )
     def get(self, request, **kwargs):
         """The card's ledger, newest first: every stamp, welcome bonus, redemption, adjustment
-        and expiry with its `delta`, the `balance_after` it left, and who made it."""
+        and expiry with its `delta`, the `balance_after` it left, who made it and at which
+        `store`."""
         entries = selectors.enrolment_entries(enrolment=self.enrolment())
         return Response(
             paginated(request, entries, key="entries", serializer_class=api.HistoryEntrySerializer)

@@ -28,6 +28,7 @@ from loyalty.services import (
     EXPIRY_DAYS_MESSAGE,
     MAX_STAMPS_PER_CALL,
     STAMPS_REQUIRED_MESSAGE,
+    STORE_ID_MESSAGE,
 )
 from stores.api.management import PaginationSerializer
 
@@ -102,11 +103,23 @@ class RedeemAnswerSerializer(serializers.Serializer):
     redemption = RedemptionSerializer()
 
 
+class EntryStoreSerializer(serializers.Serializer):
+    id = serializers.CharField(source="public_id", help_text="The store's public id (store_…).")
+    name = serializers.CharField()
+
+
 class HistoryEntrySerializer(serializers.ModelSerializer):
-    """One ledger entry; rows come with select_related("actor_user", "actor_api_key")."""
+    """One ledger entry; rows come with select_related("actor_user", "actor_api_key",
+    "store")."""
 
     reward_id = serializers.IntegerField(allow_null=True, read_only=True)
     actor = serializers.SerializerMethodField()
+    store = EntryStoreSerializer(
+        read_only=True,
+        allow_null=True,
+        help_text="Where it happened: the card's store, or for a network's card the member "
+        "store; null when the network acted without a store.",
+    )
 
     class Meta:
         model = StampEntry
@@ -119,6 +132,7 @@ class HistoryEntrySerializer(serializers.ModelSerializer):
             "reward_name",
             "note",
             "actor",
+            "store",
             "created_at",
         ]
         read_only_fields = fields
@@ -262,6 +276,28 @@ class EnrolRequestSerializer(serializers.Serializer):
     )
 
 
+@extend_schema_field({"type": "integer", "nullable": True})
+class StoreIdField(serializers.IntegerField):
+    """A store's numeric id as a JSON number: "3", 3.0 or true are refused, not read as 3."""
+
+    default_error_messages = {"invalid": STORE_ID_MESSAGE}
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+def _store_id() -> StoreIdField:
+    return StoreIdField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Where it happens: for a network's card, one of the network's member stores "
+        "(its numeric id); the entry records it. A store's own card takes only that store.",
+    )
+
+
 class StampRequestSerializer(serializers.Serializer):
     stamps = serializers.IntegerField(
         required=False,
@@ -280,7 +316,9 @@ class StampRequestSerializer(serializers.Serializer):
     )
     # At most 255 characters: loyalty.services refuses a longer note with its own message.
     note = serializers.CharField(required=False, default="", allow_blank=True)
+    store_id = _store_id()
 
 
 class RedeemRequestSerializer(serializers.Serializer):
     reward_id = serializers.IntegerField(help_text="A reward of the enrolment's card.")
+    store_id = _store_id()

@@ -17,7 +17,9 @@ class StoreSerializer(serializers.ModelSerializer):
 
     id = serializers.CharField(source="public_id", read_only=True)
     is_network = serializers.BooleanField(read_only=True)
-    stores = serializers.SerializerMethodField(help_text="A network's member stores only.")
+    stores = serializers.SerializerMethodField(
+        help_text="A network's member stores (a store's `about`: an empty list)."
+    )
 
     class Meta:
         model = Store
@@ -36,12 +38,6 @@ class StoreSerializer(serializers.ModelSerializer):
     @extend_schema_field(MemberStoreSerializer(many=True))
     def get_stores(self, store) -> list[dict]:
         return [{"id": member.public_id, "name": member.name} for member in member_stores(store)]
-
-    def to_representation(self, store):
-        about = super().to_representation(store)
-        if not store.is_network:
-            del about["stores"]
-        return about
 
 
 class RatingSerializer(serializers.Serializer):

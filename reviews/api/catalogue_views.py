@@ -53,11 +53,10 @@ def store_about(store) -> dict:
         "phone_region": store.phone_region,
         "timezone": store.timezone,
         "is_network": store.is_network,
-    }
-    if store.is_network:
-        about["stores"] = [
+        "stores": [
             {"id": member.public_id, "name": member.name} for member in member_stores(store)
-        ]
+        ],
+    }
     return about
 
 

@@ -65,12 +65,13 @@ def test_seed_demo_is_idempotent_and_tops_up(settings):
     counts = _row_counts()
     second = seed("--customers", "10")
     assert _row_counts() == counts
-    assert Store.objects.count() == 1
-    login_line = [line for line in first.splitlines() if "Login" in line]
-    assert login_line and login_line[0] in second  # same login and keys printed again
+    assert Store.objects.count() == 4  # the demo store, and the demo network with two stores
+    for label in ("Login", "network_"):
+        line = [line for line in first.splitlines() if label in line]
+        assert line and line[0] in second  # same login and keys printed again
     seed("--customers", "25")
-    assert Customer.objects.count() == 25
-    numbers = list(Order.objects.values_list("number", flat=True))
+    assert Customer.objects.filter(store__slug="demo").count() == 25
+    numbers = list(Order.objects.filter(store__slug="demo").values_list("number", flat=True))
     assert len(numbers) == len(set(numbers))
 
 
@@ -83,6 +84,47 @@ def test_seed_demo_issues_new_keys_when_the_credentials_file_is_gone(settings):
     assert new["secret_key"] != old["secret_key"]
     assert api_key_find(old["secret_key"], kind="secret") is None
     assert api_key_find(new["secret_key"], kind="secret") is not None
+
+
+def test_seed_demo_builds_a_network_of_two_stores_sharing_customers_and_a_card(settings):
+    output = seed("--customers", "3")
+    credentials = json.loads(settings.DEMO_CREDENTIALS_FILE.read_text())
+    network = Store.objects.get(pk=credentials["network_id"])
+    assert network.is_network and network.name in output
+    harbour, hilltop = network.member_stores.order_by("name")
+    assert (harbour.name, hilltop.name) == ("Harbour Coffee", "Hilltop Coffee")
+    assert api_key_find(credentials["network_publishable_key"], kind="publishable").store == (
+        network
+    )
+    assert api_key_find(credentials["network_secret_key"], kind="secret").store == network
+    assert credentials["network_publishable_key"] in output
+    # The demo login owns the network and both its stores, so it can switch to each.
+    assert set(
+        StoreMembership.objects.filter(user__username="demo", role="owner").values_list(
+            "store__name", flat=True
+        )
+    ) >= {network.name, harbour.name, hilltop.name}
+
+    customers = Customer.objects.filter(store=network)
+    assert customers.count() >= 5
+    shared = [
+        customer
+        for customer in customers
+        if {order.store_id for order in customer.orders.all()} == {harbour.pk, hilltop.pk}
+    ]
+    assert shared, "a customer who ordered at both stores"
+    stamped_at = set(
+        StampEntry.objects.filter(enrolment__card__store=network, kind="stamp").values_list(
+            "store_id", flat=True
+        )
+    )
+    assert stamped_at == {harbour.pk, hilltop.pk}
+    for enrolment in CustomerCard.objects.filter(card__store=network):
+        assert ledger_balance(enrolment) == enrolment.stamps_count
+    # Run again: nothing more, the same keys.
+    counts = _row_counts()
+    seed("--customers", "3")
+    assert _row_counts() == counts and Store.objects.filter(kind="network").count() == 1
 
 
 def test_seed_demo_sequences_continue_after_the_bulk_load(settings):

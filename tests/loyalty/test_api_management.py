@@ -51,6 +51,7 @@ ENTRY_FIELDS = {
     "reward_name",
     "note",
     "actor",
+    "store",
     "created_at",
 }
 

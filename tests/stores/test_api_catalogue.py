@@ -36,6 +36,7 @@ def test_about_is_the_keys_store(api, store):
         "phone_region": "US",
         "timezone": "UTC",
         "is_network": False,
+        "stores": [],
     }
     assert response.json()["id"].startswith("store_")
 

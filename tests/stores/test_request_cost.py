@@ -17,6 +17,7 @@ from customers.api.serializers import (
 from customers.api.views import customer_queryset
 from customers.models import Customer
 from reviews.api.catalogue_serializers import StoreSerializer
+from reviews.api.catalogue_views import store_about
 from tests import factories
 from tests.helpers import client_of
 
@@ -133,6 +134,7 @@ def test_an_empty_profile_and_a_login_answer_are_the_generic_serializers(store):
 def test_the_about_answer_is_the_store_serializers(api, store):
     store.reviews_enabled = False
     store.save()
-    # The serializer names `stores` for a network only (tests/networks: the network's answer).
-    assert api.get(f"{API}/about").content == JSONRenderer().render(StoreSerializer(store).data)
-    assert b'"is_network":false' in api.get(f"{API}/about").content
+    assert api.get(f"{API}/about").content == generic(StoreSerializer(store), store)
+    network = factories.NetworkFactory()
+    factories.StoreFactory(network=network, name="Member")
+    assert JSONRenderer().render(store_about(network)) == generic(StoreSerializer(network), network)

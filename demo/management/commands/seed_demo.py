@@ -28,6 +28,7 @@ from django.utils.text import slugify
 from tqdm import tqdm
 
 from customers.models import Address, Customer, CustomerEvent, Tag
+from demo.network import network_seed
 from loyalty.models import CustomerCard, LoyaltyCard, Reward, StampEntry
 from orders.models import Order, OrderLine
 from reviews.models import Review, ReviewVote
@@ -275,6 +276,9 @@ class Command(BaseCommand):
         if "password" not in credentials:
             credentials.update(self._staff(store))
         credentials.update({"username": DEMO_USERNAME, "store_id": store.pk, "store": store.name})
+        user = get_user_model().objects.get(username=DEMO_USERNAME)
+        network, network_keys = network_seed(user=user, credentials=credentials)
+        credentials.update({**network_keys, "network_id": network.pk, "network": network.name})
         self._write_credentials(credentials)
 
         existing = Customer.objects.filter(store=store).count()
@@ -330,6 +334,11 @@ class Command(BaseCommand):
             f"  Login:    {credentials['username']} / {credentials['password']}",
             f"  Publishable key (shopper API):  {credentials['publishable_key']}",
             f"  Secret key (management API):    {credentials['secret_key']}",
+            f"Demo network: {credentials['network']} (id {credentials['network_id']}: "
+            "Harbour Coffee and Hilltop Coffee share its customers and card; switch to it "
+            "in the console)",
+            f"  Publishable key (shopper API):  {credentials['network_publishable_key']}",
+            f"  Secret key (management API):    {credentials['network_secret_key']}",
             f"  (kept in {settings.DEMO_CREDENTIALS_FILE}, which git ignores)",
             "",
         ]
