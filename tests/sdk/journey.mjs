@@ -154,6 +154,12 @@ async function networkOrders() {
         await step(`order ${order.store}`, ['password_login'], () => customer.performAuthorizedRequest('orders', order, 'POST'));
     }
     await step('order_history', ['password_login'], () => customer.getOrderHistory());
+    // The network's card, stamped at one member store and redeemed at the other by their back
+    // office (the management API), then read by the shopper.
+    await step('cards', ['password_login'], async () => {
+        await ask({ need: 'stamp_and_redeem', customer: customer.id });
+        return customer.performAuthorizedRequest('customers/cards');
+    });
 }
 
 const journeys = { shopper, network_orders: networkOrders };

@@ -1,6 +1,7 @@
 """The real Fleetbase SDK (`@fleetbase/storefront`, pinned in package.json) against the shopper
 API on Django's live server: tests/sdk/journey.mjs makes the calls in Node, and this module
-answers what it asks for (the codes in the locmem outboxes, a loyalty enrolment) and checks every
+answers what it asks for (the codes in the locmem outboxes, a loyalty enrolment, stamps and a
+redemption by the back office at two member stores) and checks every
 step's answer and the database.
 
 Without `node` or the package (`make install`) the tests skip, and fail under CI (`CI=true`)."""
@@ -20,6 +21,7 @@ from pathlib import Path
 import pytest
 from django.contrib.auth.hashers import make_password
 from django.core import mail
+from rest_framework.test import APIClient
 
 from customers import notifications
 from customers.models import Customer
@@ -324,6 +326,30 @@ def test_a_network_customer_orders_at_two_member_stores(node, live_server):
     ]
     for order in orders:
         order["shipping_address"] = PLACE
+    card = factories.LoyaltyCardFactory(store=new.network, name="Chain card", stamps_required=10)
+    reward = factories.RewardFactory(card=card, name="Free latte", stamps_required=3)
+    back_office = APIClient()
+    back_office.credentials(HTTP_AUTHORIZATION=f"Bearer {new.secret_key}")
+    ledger = {}
+
+    def stamp_and_redeem(need):
+        """The network's back office: enrol, 4 stamps at North, the reward redeemed at South."""
+        shopper = Customer.objects.get(store=new.network, public_id=need["customer"])
+        enrolment = card_enrol(customer=shopper, card=card)
+        base = (
+            f"/api/v1/accounts/{new.network.pk}/customers/{shopper.pk}"
+            f"/customer_cards/{enrolment.pk}"
+        )
+        stamped = back_office.post(
+            f"{base}/stamp", {"stamps": 4, "store_id": north.pk}, format="json"
+        )
+        redeemed = back_office.post(
+            f"{base}/redeem", {"reward_id": reward.pk, "store_id": south.pk}, format="json"
+        )
+        if (stamped.status_code, redeemed.status_code) != (200, 200):
+            return {"error": f"{stamped.content!r} {redeemed.content!r}"}
+        ledger.update(back_office.get(f"{base}/history").json())
+        return {"ok": True}
 
     steps = run_journey(
         node,
@@ -336,7 +362,11 @@ def test_a_network_customer_orders_at_two_member_stores(node, live_server):
             "stores": [north.public_id, south.public_id],
             "orders": orders,
         },
-        lambda need: {"error": f"unexpected need {need['need']}"},
+        lambda need: (
+            stamp_and_redeem(need)
+            if need["need"] == "stamp_and_redeem"
+            else {"error": f"unexpected need {need['need']}"}
+        ),
     )
 
     assert ok(steps, "about")["is_network"] is True
@@ -363,3 +393,12 @@ def test_a_network_customer_orders_at_two_member_stores(node, live_server):
     assert sorted(
         Order.objects.filter(customer=customer).values_list("public_id", "store__name")
     ) == sorted([(at_north["id"], "North Roasters"), (at_south["id"], "South Roasters")])
+
+    # The shopper sees the card as the two stores left it; the ledger shows both stores.
+    [held] = ok(steps, "cards")
+    assert (held["card_name"], held["stamps_count"]) == ("Chain card", 1)
+    where = [
+        (entry["kind"], entry["store"]["name"] if entry["store"] else None)
+        for entry in ledger["entries"]
+    ]
+    assert where[:2] == [("redeem", "South Roasters"), ("stamp", "North Roasters")]
