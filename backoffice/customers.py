@@ -13,7 +13,7 @@ from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.models import Prefetch
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import exceptions, status
 from rest_framework.response import Response
 
 from backoffice import customer_serializers as api
@@ -26,7 +26,13 @@ from customers.api.management import (
     valid,
 )
 from customers.models import Customer, ExternalReference, Tag
-from customers.selectors import CUSTOMER_SORTS, customer_list_filtered, customer_matches
+from customers.selectors import (
+    CUSTOMER_SORTS,
+    customer_list_filtered,
+    customer_matches,
+    may_change_customer,
+    with_orders_here,
+)
 from customers.services import customer_delete, customer_update
 from loyalty.models import CustomerCard, LoyaltyCard, Reward
 from loyalty.services import customer_upsert_by_reference
@@ -125,12 +131,30 @@ def customer_queryset():
     return Customer.objects.prefetch_related(*customer_prefetches())
 
 
+NETWORK_CUSTOMER = OpenApiResponse(
+    description="A network's customer, read through a member store's key: only the network's "
+    "key changes them."
+)
+
 # The list's filters: with none, the count past the cap is the planner's estimate of the store.
 FILTERS = ("search", "source", "external_id", "status", "tag", "created_after", "created_before")
 
 
 class ManagementCustomerView(CustomerScopedView):
-    """A customer answered as the management API shows it, with their loyalty cards."""
+    """A customer answered as the management API shows it, with their loyalty cards.
+
+    A member store's key reads the network's customers it serves as well as its own
+    (customers.selectors.customers_seen_by), and changes only its own: a change to a network's
+    customer through a member store's paths is a 403 (the network's key makes it)."""
+
+    def get_own_customer(self, customer_id) -> Customer:
+        """The account's own customer, to change: a served network customer is a 403."""
+        customer = self.get_customer(customer_id)
+        if not may_change_customer(store=self.store, customer=customer):
+            raise exceptions.PermissionDenied(
+                "This customer is the network's: change them with the network's key."
+            )
+        return customer
 
     def customer_answer(self, customer, status_code=status.HTTP_200_OK) -> Response:
         """The customer as the API shows it, read again with everything it shows."""
@@ -174,13 +198,20 @@ class CustomerListView(ManagementCustomerView):
         # the page is read (customers.selectors.customer_matches).
         page, items = filters["page"], filters["items"]
         filtered = any(filters.get(name) for name in FILTERS)
+        # A network customer's total_orders_count, through a member store's key: their
+        # orders at this store (never what they ordered at the network's other stores).
+        customers = with_orders_here(customers, store=self.store)
         tally, ordered = customer_matches(
             customers, CUSTOMER_SORTS[filters["sort"]], filtered=filtered, store=self.store
         )
         offset = (page - 1) * items
         answers = []
         if offset < tally.value or not tally.exact:  # past a cap or an estimate, rows may be
-            answers = customer_answers(list(ordered[offset : offset + items]), request)
+            rows = list(ordered[offset : offset + items])
+            answers = customer_answers(rows, request)
+            for customer, answer in zip(rows, answers, strict=True):
+                if customer.store_id != self.store.pk:
+                    answer["total_orders_count"] = customer.orders_here
         pagination = {
             "count": tally.value,
             "count_is_exact": tally.exact,
@@ -256,22 +287,28 @@ class CustomerDetailView(ManagementCustomerView):
     def get(self, request, account_id, customer_id):
         """A customer with their loyalty cards (stamps, rewards within reach, wallet links)."""
         customer = self.get_customer(customer_id, customer_queryset())
-        return Response(
-            api.ManagementCustomerSerializer(customer, context={"request": request}).data
-        )
+        data = api.ManagementCustomerSerializer(customer, context={"request": request}).data
+        if customer.store_id != self.store.pk:  # a network's customer: their orders here
+            data["total_orders_count"] = customer.orders.filter(store=self.store).count()
+        return Response(data)
 
     @extend_schema(
         operation_id="management_customer_update",
         parameters=[CUSTOMER_ID],
         request=api.ManagementCustomerUpdateSerializer,
-        responses={200: api.ManagementCustomerSerializer, 404: NOT_FOUND, 422: INVALID},
+        responses={
+            200: api.ManagementCustomerSerializer,
+            403: NETWORK_CUSTOMER,
+            404: NOT_FOUND,
+            422: INVALID,
+        },
         tags=TAGS,
     )
     def patch(self, request, account_id, customer_id):
         """Change the fields sent, and only those. `metadata` is merged (a key sent as null is
         removed), `tags` replaces the tags, `external_references` adds the references the
         customer does not hold yet. Stamps and rewards have their own customer_cards calls."""
-        customer = self.get_customer(customer_id)
+        customer = self.get_own_customer(customer_id)
         serializer = api.ManagementCustomerWriteSerializer(
             data=unwrap(request.data, "customer"), partial=True
         )
@@ -290,7 +327,12 @@ class CustomerDetailView(ManagementCustomerView):
         operation_id="management_customer_replace",
         parameters=[CUSTOMER_ID],
         request=api.ManagementCustomerUpdateSerializer,
-        responses={200: api.ManagementCustomerSerializer, 404: NOT_FOUND, 422: INVALID},
+        responses={
+            200: api.ManagementCustomerSerializer,
+            403: NETWORK_CUSTOMER,
+            404: NOT_FOUND,
+            422: INVALID,
+        },
         tags=TAGS,
     )
     def put(self, request, account_id, customer_id):
@@ -300,11 +342,11 @@ class CustomerDetailView(ManagementCustomerView):
     @extend_schema(
         operation_id="management_customer_destroy",
         parameters=[CUSTOMER_ID],
-        responses={204: None, 404: NOT_FOUND},
+        responses={204: None, 403: NETWORK_CUSTOMER, 404: NOT_FOUND},
         tags=TAGS,
     )
     def delete(self, request, account_id, customer_id):
         """Delete the customer with their addresses, cards and reviews. Their orders stay,
         with the name, contact and address they were placed with."""
-        customer_delete(customer=self.get_customer(customer_id), actor_api_key=self.api_key)
+        customer_delete(customer=self.get_own_customer(customer_id), actor_api_key=self.api_key)
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -7,7 +7,7 @@ every read of a list goes through a selector, and every view checks the store an
 import csv
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Sum
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -51,10 +51,19 @@ REVIEW_EVENTS = {
 
 
 def _customer(request, pk) -> Customer:
-    """A customer of the current store; another store's customer is a 404."""
-    return get_object_or_404(
-        Customer.objects.select_related("store"), pk=pk, store=request.access.store
-    )
+    """A customer the current store sees (selectors.customers_seen_by): its own, or a network
+    customer it serves; any other customer is a 404."""
+    seen = selectors.customers_seen_by(store=request.access.store)
+    return get_object_or_404(seen.select_related("store"), pk=pk)
+
+
+def _own_customer(request, pk) -> Customer:
+    """A customer the current store may change: its own. A network's customer that a member
+    store serves is a 403 there (only the network's staff change them); an unseen one a 404."""
+    customer = _customer(request, pk)
+    if not selectors.may_change_customer(store=request.access.store, customer=customer):
+        raise PermissionDenied("A network's customer is changed by the network's staff.")
+    return customer
 
 
 def _filtered_customers(request):
@@ -62,6 +71,8 @@ def _filtered_customers(request):
     form = CustomerFilterForm(request.GET or None, store=store)
     filters = form.filters() if request.GET else {}
     queryset = selectors.customer_list_for_console(store=store, filters=filters)
+    # A network customer's orders count, at a member store, is their orders there.
+    queryset = selectors.with_orders_here(queryset, store=store)
     return form, queryset, filters.get("sort") or "-created"
 
 
@@ -132,10 +143,16 @@ def _csv_safe(value: str) -> str:
 def customer_export(request):
     """The filtered list as CSV, streamed in chunks so 100,000 rows never sit in memory."""
     _form, queryset, sort = _filtered_customers(request)
+    store = request.access.store
     rows = queryset.order_by(*SORTS[sort]).prefetch_related("tags").iterator(chunk_size=2000)
     writer = csv.writer(_Echo())
 
-    store_zone = request.access.store.tzinfo  # the rows stream after the view has returned
+    store_zone = store.tzinfo  # the rows stream after the view has returned
+
+    def orders_of(customer):
+        if customer.store_id == store.pk:
+            return customer.total_orders_count
+        return customer.orders_here
 
     def lines():
         # A byte order mark first: without it Excel reads UTF-8 as a legacy code page (Zoë → ZoÃ«).
@@ -151,7 +168,7 @@ def customer_export(request):
                     c.phone,  # E.164: "+" and digits only, validated on the way in
                     c.status,
                     "yes" if c.is_guest else "no",
-                    c.total_orders_count,
+                    orders_of(c),
                     _csv_safe(", ".join(tag.name for tag in c.tags.all())),
                     c.birthday.isoformat() if c.birthday else "",
                     timezone.localtime(c.created_at, store_zone).isoformat(),
@@ -168,7 +185,10 @@ def customer_export(request):
 def customer_detail(request, pk):
     customer = _customer(request, pk)
     store = request.access.store
+    own = selectors.may_change_customer(store=store, customer=customer)
     orders = Order.objects.filter(customer=customer)
+    if not own:  # a network's customer, at one of its member stores: the orders placed here
+        orders = orders.filter(store=store)
     # One query, a row per currency: amounts of two currencies are never added up.
     spent = list(
         orders.order_by()
@@ -176,21 +196,27 @@ def customer_detail(request, pk):
         .annotate(count=Count("pk"), total=Sum("total"))
         .order_by("-total", "currency")
     )
+    reviews = Review.objects.filter(author=customer)
+    if not own:
+        reviews = reviews.filter(store=store)
     context = {
         "customer": customer,
+        # A network's customer seen from a member store: read only, and nothing of what they
+        # did at the other member stores (their timeline is the network's, so it is not shown).
+        "own": own,
         "tags": list(customer.tags.all()),
         "addresses": list(customer.addresses.all()),
         "orders": list(orders.order_by("-created_at", "-id")[:RECENT_ORDERS]),
         "order_count": sum(row["count"] for row in spent),
         "order_spent": spent,  # [{"currency", "count", "total"}], the largest first
         "enrolments": list(enrolment_list(customer=customer)),
-        "enrolable_cards": list(enrolable_cards(store=store, customer=customer)),
-        "reviews": list(
-            Review.objects.filter(author=customer)
-            .select_related("product")
-            .order_by("-created_at")[:10]
+        "enrolable_cards": list(enrolable_cards(store=store, customer=customer)) if own else [],
+        "reviews": list(reviews.select_related("product").order_by("-created_at")[:10]),
+        "events": (
+            _with_review_links(request, selectors.customer_timeline(customer=customer))
+            if own
+            else []
         ),
-        "events": _with_review_links(request, selectors.customer_timeline(customer=customer)),
     }
     return render(request, "customers/customer_detail.html", context)
 
@@ -243,7 +269,7 @@ def customer_create_view(request):
 
 @console_view("edit_customers")
 def customer_edit(request, pk):
-    customer = _customer(request, pk)
+    customer = _own_customer(request, pk)
     form = CustomerForm(
         request.POST or None, request.FILES or None, store=request.access.store, customer=customer
     )
@@ -264,7 +290,7 @@ def customer_edit(request, pk):
 
 @console_view("delete_customers")
 def customer_delete_view(request, pk):
-    customer = _customer(request, pk)
+    customer = _own_customer(request, pk)
     if request.method == "POST":
         name = customer.name
         customer_delete(customer=customer, actor_user=request.user)
@@ -284,7 +310,7 @@ def customer_delete_view(request, pk):
 
 
 def _address(request, pk, address_pk) -> tuple[Customer, Address]:
-    customer = _customer(request, pk)
+    customer = _own_customer(request, pk)
     return customer, get_object_or_404(Address, pk=address_pk, customer=customer)
 
 
@@ -294,7 +320,7 @@ def _back_to_addresses(customer):
 
 @console_view("edit_customers")
 def address_create_view(request, pk):
-    customer = _customer(request, pk)
+    customer = _own_customer(request, pk)
     form = AddressForm(request.POST or None, customer=customer)
     if request.method == "POST" and form.is_valid():
         try:

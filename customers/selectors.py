@@ -9,9 +9,22 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection, models
-from django.db.models import BooleanField, F, Func, Q, QuerySet, Subquery, TextField, Value
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    TextField,
+    Value,
+    When,
+)
 from django.db.models.expressions import RawSQL
-from django.db.models.functions import Concat
+from django.db.models.functions import Coalesce, Concat
 from django.db.models.lookups import Contains
 from django.utils.dateparse import parse_datetime
 
@@ -32,6 +45,74 @@ def _enrolment_model():
     # Loyalty enrolments point at customers; reading the model through the relation keeps this
     # module from importing the loyalty app, which sits above customers.
     return Customer._meta.get_field("cards").related_model
+
+
+def _order_model():
+    # Orders point at customers; read through the relation, as _enrolment_model.
+    return Customer._meta.get_field("orders").related_model
+
+
+def _in_scope(queryset: QuerySet, store) -> QuerySet:
+    """`queryset` (rows with a `store`) limited to what `store` reads: its own rows, and for a
+    member of a network the network's too (whose customers, codes and references it may
+    search; the customers themselves are limited by customers_seen_by)."""
+    if store.network_id is None:
+        return queryset.filter(store=store)
+    return queryset.filter(store_id__in=(store.pk, store.network_id))
+
+
+def network_customers_served(store) -> Q:
+    """The network's customers that `store`, one of its member stores, serves: those with an
+    order at the store, or enrolled in one of the network's loyalty cards. Two subqueries on
+    indexed columns (orders by store, enrolments by card), however many customers."""
+    network = store.network_id
+    ordered_here = (
+        _order_model()
+        .objects.filter(store=store, customer__store_id=network)
+        .order_by()
+        .values("customer_id")
+    )
+    enrolled = (
+        _enrolment_model().objects.filter(card__store_id=network).order_by().values("customer_id")
+    )
+    return Q(store_id=network) & (Q(pk__in=ordered_here) | Q(pk__in=enrolled))
+
+
+def customers_seen_by(*, store) -> QuerySet[Customer]:
+    """The customers `store`'s staff and secret key may read: its own and, for a member of a
+    network, the network's customers it serves (network_customers_served). Only the account a
+    customer belongs to (customer.store) may change them. A network sees its own customers."""
+    if store.network_id is None:
+        return Customer.objects.filter(store=store)
+    return Customer.objects.filter(Q(store=store) | network_customers_served(store))
+
+
+def with_orders_here(customers: QuerySet[Customer], *, store) -> QuerySet[Customer]:
+    """`customers` (as customers_seen_by(store=store) gives them), each network customer with
+    `orders_here`: their orders at `store` (a list shows these, never what they ordered at
+    the network's other stores). Unchanged for a store outside a network: its customers'
+    total_orders_count is already theirs."""
+    if store.network_id is None:
+        return customers
+    here = (
+        _order_model()
+        .objects.filter(store=store, customer=OuterRef("pk"))
+        .order_by()
+        .values("customer")
+        .annotate(count=Count("pk"))
+        .values("count")
+    )
+    return customers.annotate(
+        orders_here=Case(
+            When(store=store, then=F("total_orders_count")),
+            default=Coalesce(Subquery(here), 0),
+        )
+    )
+
+
+def may_change_customer(*, store, customer: Customer) -> bool:
+    """Whether `store` may change `customer` (its own customer), not only read them."""
+    return customer.store_id == store.pk
 
 
 def _looks_like_a_number(text: str) -> bool:
@@ -87,7 +168,7 @@ def _exact_ids(term: str, store=None) -> Q:
     references = ExternalReference.objects.filter(external_id__iexact=term)
     cards = _enrolment_model().objects.filter(code__in=_code_forms(term))
     if store is not None:  # the card code's unique index starts with the store
-        references, cards = references.filter(store=store), cards.filter(store=store)
+        references, cards = _in_scope(references, store), _in_scope(cards, store)
     references = references.order_by().values("customer_id")
     cards = cards.order_by().values("customer_id")
     if connection.vendor == "postgresql":
@@ -177,7 +258,7 @@ def customer_search(queryset: QuerySet[Customer], query: str, *, store=None) -> 
 
 
 def customer_list(*, store, query: str = "") -> QuerySet[Customer]:
-    return customer_search(Customer.objects.filter(store=store), query, store=store)
+    return customer_search(customers_seen_by(store=store), query, store=store)
 
 
 # The orders a customer list can be sorted in; the last key breaks ties, so pages are stable.
@@ -205,17 +286,17 @@ def customer_list_filtered(
     created_before=None,
     sort: str = "-created_at",
 ) -> QuerySet[Customer]:
-    """The store's customers matching every filter given, in `sort` order (a CUSTOMER_SORTS
-    key).
+    """The customers the store sees (customers_seen_by) matching every filter given, in `sort`
+    order (a CUSTOMER_SORTS key).
 
     `search` as customer_search; `source` with `external_id`: the customer holding exactly
     that reference; `tag`: a tag name, whatever its case; `created_after` (inclusive) and
     `created_before` (exclusive): aware datetimes.
     """
-    customers = customer_search(Customer.objects.filter(store=store), search, store=store)
+    customers = customer_search(customers_seen_by(store=store), search, store=store)
     if source or external_id:
-        references = ExternalReference.objects.filter(
-            store=store, source=source, external_id=external_id
+        references = _in_scope(
+            ExternalReference.objects.filter(source=source, external_id=external_id), store
         )
         customers = customers.filter(pk__in=references.values("customer_id"))
     if status:
@@ -235,7 +316,8 @@ def customer_list_filtered(
 def customer_list_for_console(*, store, filters: dict) -> QuerySet[Customer]:
     """The console's list: the store's customers narrowed by `filters` as CustomerFilterForm
     .filters() gives them: "q" (customer_search), "status", "kind" ("guest" or "registered"),
-    "tag" (a Tag of the store), "orders" ("yes": has ordered, "no": never),
+    "tag" (a Tag of the store), "orders" ("yes": has ordered, "no": never; a network's
+    customer, at this store),
     "created_from"/"created_to" (days in the store's time zone, both included; an inverted
     range lists nothing). The caller orders it (customer_order)."""
     tag = filters.get("tag")
@@ -252,6 +334,15 @@ def customer_list_for_console(*, store, filters: dict) -> QuerySet[Customer]:
     )
     if filters.get("kind") in ("guest", "registered"):
         customers = customers.filter(is_guest=filters["kind"] == "guest")
+    if store.network_id is not None and filters.get("orders") in ("yes", "no"):
+        # A network's customer has ordered here when an order of theirs is this store's.
+        here = _order_model().objects.filter(store=store).order_by().values("customer_id")
+        ordered = Q(store=store, total_orders_count__gt=0) | Q(
+            store_id=store.network_id, pk__in=here
+        )
+        return (
+            customers.filter(ordered) if filters["orders"] == "yes" else customers.exclude(ordered)
+        )
     if filters.get("orders") == "yes":
         customers = customers.filter(total_orders_count__gt=0)
     elif filters.get("orders") == "no":

@@ -31,6 +31,34 @@ def other_store(db):
     return factories.StoreFactory(name="Rival Roasters")
 
 
+# A network (Bean Network) with two member stores, a store outside it, and a network card.
+
+
+@pytest.fixture
+def network(db):
+    return factories.NetworkFactory(name="Bean Network", timezone="UTC")
+
+
+@pytest.fixture
+def store_a(network):
+    return factories.StoreFactory(name="Store A", network=network, timezone="UTC")
+
+
+@pytest.fixture
+def store_b(network):
+    return factories.StoreFactory(name="Store B", network=network, timezone="UTC")
+
+
+@pytest.fixture
+def outsider(db):
+    return factories.StoreFactory(name="Outsider", timezone="UTC")
+
+
+@pytest.fixture
+def network_card(network):
+    return factories.LoyaltyCardFactory(store=network, name="Network coffee card")
+
+
 @pytest.fixture
 def customer(store):
     return factories.CustomerFactory(

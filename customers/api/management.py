@@ -7,10 +7,12 @@ backoffice/customers.py. Paths are relative to /api/v1/accounts/{account_id}/
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, serializers, status
+from rest_framework.permissions import SAFE_METHODS
 from rest_framework.response import Response
 
 from customers.api.serializers import PlaceSerializer
 from customers.models import Address, Customer
+from customers.selectors import customers_seen_by, may_change_customer
 from customers.services import address_create, address_delete, address_update
 from stores.api.management import AccountView
 
@@ -34,13 +36,23 @@ def valid(serializer, data=None):
 
 
 class CustomerScopedView(AccountView):
-    """A view under customers/{customer_id}/: the store's customer, or 404."""
+    """A view under customers/{customer_id}/: a customer the account sees, or 404. A member
+    store sees the network's customers it serves too (customers_seen_by), but only reads them:
+    any other method on one of them is a 403 (the network's key changes them)."""
 
     def get_customer(self, customer_id, queryset=None) -> Customer:
-        queryset = Customer.objects.all() if queryset is None else queryset
-        customer = queryset.filter(store=self.store, pk=int(customer_id)).first()
+        seen = customers_seen_by(store=self.store)
+        if queryset is not None:
+            seen = queryset & seen  # what `queryset` loads, over the customers seen
+        customer = seen.filter(pk=int(customer_id)).first()
         if customer is None:
             raise exceptions.NotFound("Customer not found.")
+        if self.request.method not in SAFE_METHODS and not may_change_customer(
+            store=self.store, customer=customer
+        ):
+            raise exceptions.PermissionDenied(
+                "This customer is the network's: change them with the network's key."
+            )
         return customer
 
 

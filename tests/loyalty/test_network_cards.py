@@ -30,26 +30,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def network(db):
-    return factories.NetworkFactory(name="Bean Network", timezone="UTC")
-
-
-@pytest.fixture
-def store_a(network):
-    return factories.StoreFactory(name="Store A", network=network, timezone="UTC")
-
-
-@pytest.fixture
-def store_b(network):
-    return factories.StoreFactory(name="Store B", network=network, timezone="UTC")
-
-
-@pytest.fixture
-def outsider(db):
-    return factories.StoreFactory(name="Outsider", timezone="UTC")
-
-
-@pytest.fixture
 def other_network_store(db):
     return factories.StoreFactory(name="Elsewhere", network=factories.NetworkFactory())
 

@@ -22,26 +22,6 @@ HTMX = {"HX-Request": "true"}
 
 
 @pytest.fixture
-def network(db):
-    return factories.NetworkFactory(name="Bean Network", timezone="UTC")
-
-
-@pytest.fixture
-def store_a(network):
-    return factories.StoreFactory(name="Store A", network=network, timezone="UTC")
-
-
-@pytest.fixture
-def store_b(network):
-    return factories.StoreFactory(name="Store B", network=network, timezone="UTC")
-
-
-@pytest.fixture
-def outsider(db):
-    return factories.StoreFactory(name="Outsider", timezone="UTC")
-
-
-@pytest.fixture
 def card(network):
     return factories.LoyaltyCardFactory(
         store=network, name="Network coffee card", stamps_required=10, initial_stamps=0
@@ -240,3 +220,11 @@ def test_the_history_page_reads_the_same_queries_for_more_entries(store_a, store
     for store in (store_a, store_b, store_b, store_a, None):
         stamp_add(enrolment=enrolment, count=1, at_store=store)
     assert queries() == few
+
+
+def test_the_network_timeline_says_where_a_card_was_stamped(network, store_a, enrolment):
+    htmx = {"HTTP_HX_REQUEST": "true"}
+    assert staff_of(store_a).post(stamp_url(enrolment), {"count": 2}, **htmx).status_code == 200
+    page = staff_of(network).get(reverse("customers:detail", args=[enrolment.customer_id]))
+    text = " ".join(page.content.decode().split())
+    assert "2 stamps on" in text and f"at {store_a.name}" in text
