@@ -8,7 +8,7 @@ import csv
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Count, Sum
+from django.db.models import Count, Q, Sum
 from django.http import StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
@@ -197,8 +197,8 @@ def customer_detail(request, pk):
         .order_by("-total", "currency")
     )
     reviews = Review.objects.filter(author=customer)
-    if not own:
-        reviews = reviews.filter(store=store)
+    if not own:  # their reviews of this store and its products (the network moderates them)
+        reviews = reviews.filter(Q(reviewed_store=store) | Q(product__store=store))
     context = {
         "customer": customer,
         # A network's customer seen from a member store: read only, and nothing of what they

@@ -372,3 +372,19 @@ def test_past_the_count_cap_the_list_goes_on_from_the_last_row(staff_a, people, 
     rest = staff_a.get(reverse("customers:list"), {"sort": "name", "q": "e", "after": cursor})
     assert rest.context["keyset"]
     assert [c.first_name for c in rest.context["page_obj"]] == ["Nora"]
+
+
+def test_a_member_store_sees_the_reviews_about_it_and_its_products_only(
+    staff_a, people, store_a, store_b, network
+):
+    nora = people["nora"]
+    here = factories.ProductFactory(store=store_a, name="Here blend")
+    there = factories.ProductFactory(store=store_b, name="There blend")
+    for product in (here, there):
+        factories.ReviewFactory(author=nora, store=network, subject_type="product", product=product)
+    factories.ReviewFactory(author=nora, store=network, reviewed_store=store_a, content="Cosy.")
+    factories.ReviewFactory(author=nora, store=network, reviewed_store=store_b, content="Loud.")
+    shown = staff_a.get(reverse("customers:detail", args=[nora.pk])).context["reviews"]
+    assert sorted(
+        review.product.name if review.product else review.reviewed_store.name for review in shown
+    ) == ["Here blend", "Store A"]
