@@ -84,5 +84,5 @@ def test_a_code_request_answers_before_a_slow_sms_provider(worker, settings, api
     assert _wait_for(lambda: notifications.outbox, PROVIDER_SECONDS + 10)
     (sms,) = notifications.outbox
     assert sms.to == "+14155550199" and "code to create your account" in sms.body
-    message = OutboundMessage.objects.get()
+    message = OutboundMessage.objects.get(channel="sms")
     assert (message.status, message.attempts) == ("sent", 1)

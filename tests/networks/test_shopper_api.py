@@ -268,3 +268,34 @@ def test_reviews_of_member_stores_and_their_products(chain, ada):
     assert product["rating"] == {"average": 5.0, "count": 1}
     # A store's key never sees the network's reviews.
     assert keyed(chain["north_key"]).get(f"{API}/reviews").json() == []
+
+
+def test_a_network_customers_token_works_only_with_the_network_key(chain, ada):
+    token = customer_token_issue(customer=ada)
+    for raw in (chain["north_key"], chain["outsider_key"]):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {raw}", HTTP_CUSTOMER_TOKEN=token)
+        assert_error(client.get(f"{API}/customers/orders"), 401)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {chain['key']}", HTTP_CUSTOMER_TOKEN=token)
+    assert client.get(f"{API}/customers/orders").status_code == 200
+
+
+def test_network_staff_switch_to_the_network_and_set_reviews_enabled(chain):
+    owner = factories.MembershipFactory(store=chain["network"], role="owner").user
+    factories.MembershipFactory(store=chain["north"], role="owner", user=owner)
+    client = Client()
+    client.force_login(owner)
+    client.post(reverse("console:switch"), {"store": chain["network"].pk})
+    page = client.get(reverse("console:settings"))
+    assert page.status_code == 200 and page.context["access"].store == chain["network"]
+    form = page.context["form"]
+    data = {**form.initial, "reviews_enabled": ""}
+    data = {key: value for key, value in data.items() if value not in (None, False)}
+    response = client.post(reverse("console:settings"), data)
+    assert response.status_code == 302, response.context["form"].errors
+    chain["network"].refresh_from_db()
+    assert chain["network"].reviews_enabled is False
+    assert keyed(chain["key"]).get(f"{API}/about").json()["reviews_enabled"] is False
+    # The member store's own setting is its own.
+    assert keyed(chain["north_key"]).get(f"{API}/about").json()["reviews_enabled"] is True
