@@ -23,4 +23,8 @@ urlpatterns = [
         views.address_default,
         name="address_default",
     ),
+    path("<int:pk>/notes/", views.note_create_view, name="note_create"),
+    path("<int:pk>/notes/<int:note_pk>/edit/", views.note_edit, name="note_edit"),
+    path("<int:pk>/notes/<int:note_pk>/pin/", views.note_pin, name="note_pin"),
+    path("<int:pk>/notes/<int:note_pk>/delete/", views.note_delete_view, name="note_delete"),
 ]

@@ -23,9 +23,10 @@ from customers.forms import (
     CustomerCreateForm,
     CustomerFilterForm,
     CustomerForm,
+    NoteForm,
     add_service_errors,
 )
-from customers.models import Address, Customer, CustomerEvent, Tag
+from customers.models import Address, Customer, CustomerEvent, CustomerNote, Tag
 from customers.services import (
     address_create,
     address_delete,
@@ -33,6 +34,9 @@ from customers.services import (
     address_update,
     customer_delete,
     customer_update,
+    note_create,
+    note_delete,
+    note_update,
 )
 from loyalty.selectors import enrolable_cards, enrolment_list
 from loyalty.services import customer_create_enrolled
@@ -212,6 +216,10 @@ def customer_detail(request, pk):
         "enrolments": list(enrolment_list(customer=customer)),
         "enrolable_cards": list(enrolable_cards(store=store, customer=customer)) if own else [],
         "reviews": list(reviews.select_related("product").order_by("-created_at")[:10]),
+        "notes": list(customer.notes.select_related("author_user", "author_api_key"))
+        if own
+        else [],
+        "note_form": NoteForm(),
         "events": (
             _with_review_links(request, selectors.customer_timeline(customer=customer))
             if own
@@ -369,3 +377,75 @@ def address_default(request, pk, address_pk):
     address_set_default(address=address, actor_user=request.user)
     messages.success(request, "Default address changed.")
     return _back_to_addresses(customer)
+
+
+# --- Staff notes ----------------------------------------------------------------------------
+
+
+def _note(request, pk, note_pk) -> tuple[Customer, CustomerNote]:
+    """A note of a customer the store may change, that the user may change: their own, or any
+    note for managers (403 otherwise)."""
+    customer = _own_customer(request, pk)
+    note = get_object_or_404(
+        CustomerNote.objects.select_related("author_user"), pk=note_pk, customer=customer
+    )
+    if note.author_user_id != request.user.pk and not request.access.can("delete_customers"):
+        raise PermissionDenied("Only its author or a manager changes a note.")
+    return customer, note
+
+
+def _notes_url(customer) -> str:
+    return reverse("customers:detail", args=[customer.pk]) + "#notes"
+
+
+@require_POST
+@console_view("edit_customers")
+def note_create_view(request, pk):
+    customer = _own_customer(request, pk)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        try:
+            note_create(customer=customer, data=form.cleaned_data, actor_user=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, "Note added.")
+    else:
+        messages.error(request, " ".join(form.errors.get("body", ["Write the note."])))
+    return redirect(_notes_url(customer))
+
+
+@console_view("edit_customers")
+def note_edit(request, pk, note_pk):
+    customer, note = _note(request, pk, note_pk)
+    form = NoteForm(request.POST or None, initial={"body": note.body, "pinned": note.pinned})
+    if request.method == "POST" and form.is_valid():
+        try:
+            note_update(note=note, data=form.cleaned_data, actor_user=request.user)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, "Note saved.")
+            return redirect(_notes_url(customer))
+    status = 422 if request.method == "POST" else 200
+    context = {"customer": customer, "note": note, "form": form}
+    return render(request, "customers/note_form.html", context, status=status)
+
+
+@require_POST
+@console_view("edit_customers")
+def note_pin(request, pk, note_pk):
+    customer, note = _note(request, pk, note_pk)
+    pinned = request.POST.get("pinned") == "1"
+    note_update(note=note, data={"pinned": pinned}, actor_user=request.user)
+    messages.success(request, "Note pinned to the top." if pinned else "Note unpinned.")
+    return redirect(_notes_url(customer))
+
+
+@require_POST
+@console_view("edit_customers")
+def note_delete_view(request, pk, note_pk):
+    customer, note = _note(request, pk, note_pk)
+    note_delete(note=note, actor_user=request.user)
+    messages.success(request, "Note deleted.")
+    return redirect(_notes_url(customer))

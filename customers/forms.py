@@ -12,7 +12,7 @@ from crispy_forms.layout import Column, Layout, Row
 from django import forms
 from django.core.exceptions import ValidationError
 
-from customers.models import Address, Customer, Tag
+from customers.models import Address, Customer, CustomerNote, Tag
 from customers.services import (
     ADDRESS_FIELDS,
     NAME_MAX_LENGTH,
@@ -334,3 +334,19 @@ class AddressForm(forms.ModelForm):
             )
         except ValidationError as exc:
             add_service_errors(self, exc)
+
+
+class NoteForm(forms.Form):
+    """A staff note (customers.services.note_create / note_update check it again)."""
+
+    body = forms.CharField(
+        label="Note",
+        max_length=CustomerNote.BODY_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    pinned = forms.BooleanField(label="Pin to the top", required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False

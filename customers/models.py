@@ -504,7 +504,9 @@ class CustomerEvent(models.Model):
         REVIEW_HIDDEN = "review_hidden", "Review hidden"
         REVIEW_DELETED = "review_deleted", "Review deleted"
         MESSAGE_FAILED = "message_failed", "Message not delivered"
-        NOTE = "note", "Note"
+        NOTE = "note", "Note added"
+        NOTE_CHANGED = "note_changed", "Note changed"
+        NOTE_DELETED = "note_deleted", "Note deleted"
 
     store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
     customer = models.ForeignKey(
@@ -554,3 +556,49 @@ class CustomerEvent(models.Model):
             name = self.actor_api_key.name
             return f"API key {name}" if name else f"API key {self.actor_api_key.prefix}…"
         return "the system"
+
+
+class CustomerNote(models.Model):
+    """A staff note on a customer: written by a staff member (console) or a back office (the
+    management API's key); pinned notes come first. Never shown to the shopper."""
+
+    BODY_MAX_LENGTH = 5000
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="+")
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="notes")
+    body = models.TextField()
+    pinned = models.BooleanField(default=False)
+    author_user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    author_api_key = models.ForeignKey(
+        ApiKey, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["-pinned", "-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(author_user__isnull=False, author_api_key__isnull=False),
+                name="note_single_author",
+            ),
+        ]
+        indexes = [
+            models.Index(
+                fields=["customer", "-pinned", "-created_at", "-id"], name="note_customer_order"
+            ),
+        ]
+
+    def __str__(self):
+        return self.body[:60]
+
+    @property
+    def author_label(self) -> str:
+        if self.author_user_id:
+            return self.author_user.get_full_name() or self.author_user.get_username()
+        if self.author_api_key_id:
+            name = self.author_api_key.name
+            return f"API key {name}" if name else f"API key {self.author_api_key.prefix}…"
+        return "a former member"

@@ -31,6 +31,7 @@ from customers.models import (
     Address,
     Customer,
     CustomerEvent,
+    CustomerNote,
     Device,
     ExternalReference,
     SocialIdentity,
@@ -1557,3 +1558,108 @@ def device_register(*, customer: Customer, token: str, platform: str) -> Device:
         defaults={"customer": customer, "platform": platform},
     )
     return device
+
+
+# --- Staff notes ----------------------------------------------------------------------------
+
+NOTE_EXCERPT_LENGTH = 140
+NOTES_PER_CUSTOMER = 500
+
+
+def _note_clean(data: dict, *, partial: bool) -> dict:
+    """{body, pinned} of `data` (`partial`: only those sent), checked: a body of 1 to
+    CustomerNote.BODY_MAX_LENGTH characters once trimmed, pinned a boolean."""
+    cleaned, errors = {}, {}
+    unknown = sorted(set(data) - {"body", "pinned"})
+    if unknown:
+        errors.update({key: ["A note has only a body and pinned."] for key in unknown})
+    if "body" in data or not partial:
+        body = data.get("body")
+        body = body.strip() if isinstance(body, str) else None
+        if not body:
+            errors["body"] = ["Write the note."]
+        elif len(body) > CustomerNote.BODY_MAX_LENGTH:
+            errors["body"] = [
+                f"A note has at most {CustomerNote.BODY_MAX_LENGTH} characters; "
+                f"this one has {len(body)}."
+            ]
+        else:
+            cleaned["body"] = body
+    if "pinned" in data:
+        if not isinstance(data["pinned"], bool):
+            errors["pinned"] = ["Use true or false."]
+        else:
+            cleaned["pinned"] = data["pinned"]
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def _note_event(note: CustomerNote, type: CustomerEvent.Type, *, actor_user, actor_api_key):
+    body = note.body
+    excerpt = body if len(body) <= NOTE_EXCERPT_LENGTH else body[: NOTE_EXCERPT_LENGTH - 1] + "…"
+    event_record(
+        customer=note.customer,
+        type=type,
+        actor_user=actor_user,
+        actor_api_key=actor_api_key,
+        data={"note": note.pk, "excerpt": excerpt, "pinned": note.pinned},
+    )
+
+
+def note_create(
+    *, customer: Customer, data: dict, actor_user=None, actor_api_key=None
+) -> CustomerNote:
+    """A staff note on `customer` by a staff user or a management API key (its author), with a
+    "Note added" line on the timeline."""
+    cleaned = _note_clean(data, partial=False)
+    if CustomerNote.objects.filter(customer=customer).count() >= NOTES_PER_CUSTOMER:
+        raise ValidationError(
+            {"body": [f"A customer has at most {NOTES_PER_CUSTOMER} notes; delete one first."]}
+        )
+    with transaction.atomic():
+        note = CustomerNote.objects.create(
+            store_id=customer.store_id,
+            customer=customer,
+            author_user=actor_user,
+            author_api_key=actor_api_key,
+            **cleaned,
+        )
+        _note_event(
+            note, CustomerEvent.Type.NOTE, actor_user=actor_user, actor_api_key=actor_api_key
+        )
+    return note
+
+
+def note_update(
+    *, note: CustomerNote, data: dict, actor_user=None, actor_api_key=None
+) -> CustomerNote:
+    """Change the body or pin of a note (who may is the caller's rule: authors their own,
+    managers and back offices any); a line on the timeline when something changed."""
+    cleaned = _note_clean(data, partial=True)
+    changed = {key: value for key, value in cleaned.items() if getattr(note, key) != value}
+    if not changed:
+        return note
+    with transaction.atomic():
+        for key, value in changed.items():
+            setattr(note, key, value)
+        note.save(update_fields=[*changed, "updated_at"])
+        _note_event(
+            note,
+            CustomerEvent.Type.NOTE_CHANGED,
+            actor_user=actor_user,
+            actor_api_key=actor_api_key,
+        )
+    return note
+
+
+def note_delete(*, note: CustomerNote, actor_user=None, actor_api_key=None) -> None:
+    """Delete a note, with a "Note deleted" line (its excerpt) on the timeline."""
+    with transaction.atomic():
+        _note_event(
+            note,
+            CustomerEvent.Type.NOTE_DELETED,
+            actor_user=actor_user,
+            actor_api_key=actor_api_key,
+        )
+        note.delete()

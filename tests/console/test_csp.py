@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from customers.services import note_create
 from loyalty.services import stamp_add
 from reviews.models import Review, ReviewMedia
 from stores.services import api_key_create
@@ -90,6 +91,9 @@ def shop(db):
         event=event, endpoint=webhook, status="failed", attempts=8, last_error="Timed out."
     )
     WebhookEndpoint.objects.filter(pk=webhook.pk).update(active=False, disabled_at=timezone.now())
+    note = note_create(
+        customer=customer, data={"body": "Prefers oat milk.", "pinned": True}, actor_user=owner
+    )
     other = factories.MembershipFactory(store=store, role="staff")
     return {
         "store": store,
@@ -102,6 +106,7 @@ def shop(db):
         "review": review,
         "membership": other,
         "webhook": webhook,
+        "note": note,
     }
 
 
@@ -304,6 +309,9 @@ def console_requests(shop) -> dict[str, list[tuple[str, str, dict, dict]]]:
         "customers:address_create": [
             (get, reverse("customers:address_create", args=[customer.pk]), {}, {})
         ],
+        "customers:note_edit": [
+            (get, reverse("customers:note_edit", args=[customer.pk, shop["note"].pk]), {}, {})
+        ],
         "customers:address_edit": [
             (get, reverse("customers:address_edit", args=[customer.pk, address.pk]), {}, {})
         ],
@@ -343,6 +351,9 @@ def console_requests(shop) -> dict[str, list[tuple[str, str, dict, dict]]]:
         "customers:export": [],
         "customers:address_delete": [],
         "customers:address_default": [],
+        "customers:note_create": [],
+        "customers:note_pin": [],
+        "customers:note_delete": [],
         "loyalty:enrol": [],
         "reviews:bulk": [],
         "reviews:status": [],

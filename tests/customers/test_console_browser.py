@@ -155,3 +155,26 @@ def test_a_stamp_appears_in_the_timeline_without_a_reload(live_server, page, sho
     assert "1 stamp on Coffee card" in timeline.get_by_test_id("event").first.inner_text()
     assert page.evaluate("window.stillThisPage") is True  # updated in place, not reloaded
     assert page.get_by_test_id("stamps-count").inner_text().strip() == "2"
+
+
+def test_staff_add_a_note_and_pin_it_to_the_top(live_server, page, shop):
+    store, manager, ada = shop
+    log_in(page, live_server, manager)
+    page.goto(f"{live_server.url}{reverse('customers:detail', args=[ada.pk])}")
+    notes = page.locator("#notes")
+    for body in ("Likes the window seat.", "Allergic to hazelnuts."):
+        notes.get_by_label("Note").fill(body)
+        notes.get_by_role("button", name="Add note").click()
+        page.wait_for_url(re.compile(r"#notes$"))
+        assert page.get_by_role("alert").filter(has_text="Note added.").is_visible()
+    shown = page.locator('[data-testid="note"] .note-body')
+    assert shown.all_inner_texts() == ["Allergic to hazelnuts.", "Likes the window seat."]
+
+    older = page.locator('[data-testid="note"]').filter(has_text="Likes the window seat.")
+    older.get_by_role("button", name="Pin").click()
+    page.wait_for_url(re.compile(r"#notes$"))
+    shown = page.locator('[data-testid="note"] .note-body')
+    assert shown.all_inner_texts() == ["Likes the window seat.", "Allergic to hazelnuts."]
+    assert page.locator('[data-testid="note"]').first.get_by_text("Pinned").is_visible()
+    # and the timeline says so
+    assert page.locator("#timeline").get_by_text("“Likes the window seat.”").count() >= 1
