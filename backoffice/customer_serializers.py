@@ -14,6 +14,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from customers.api.serializers import CustomerGroupRefSerializer, group_ref
 from customers.models import Customer
 from customers.selectors import CUSTOMER_SORTS
 from customers.services import (
@@ -44,6 +45,7 @@ class ManagementCustomerSerializer(serializers.ModelSerializer):
     has_password = serializers.BooleanField(read_only=True)
     tags = serializers.SerializerMethodField()
     photo_url = serializers.SerializerMethodField()
+    customer_group = serializers.SerializerMethodField()
 
     class Meta:
         model = Customer
@@ -65,11 +67,16 @@ class ManagementCustomerSerializer(serializers.ModelSerializer):
             "has_password",
             "total_orders_count",
             "tags",
+            "customer_group",
             "photo_url",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(CustomerGroupRefSerializer(allow_null=True))
+    def get_customer_group(self, customer):
+        return group_ref(customer)
 
     def get_stamp_count(self, customer) -> int:
         """The stamps of all the customer's cards together (read from the prefetched cards)."""
@@ -134,6 +141,7 @@ def management_customer_dict(
         "has_password": customer.has_password,
         "total_orders_count": customer.total_orders_count,
         "tags": sorted(tags, key=str.casefold),
+        "customer_group": group_ref(customer),
         "photo_url": photo_url,
         "created_at": moment(customer.created_at),
         "updated_at": moment(customer.updated_at),
@@ -187,6 +195,11 @@ class ManagementCustomerWriteSerializer(serializers.Serializer):
         f"to one customer of the store. On update, references not held yet are added. A "
         f"customer holds at most {EXTERNAL_REFERENCES_MAX}.",
     )
+    customer_group_id = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        help_text="One of the store's customer_groups, or null for none.",
+    )
     tags = serializers.ListField(
         child=serializers.CharField(allow_blank=True),  # length: customers.services.tags_clean
         required=False,
@@ -202,6 +215,8 @@ class ManagementCustomerWriteSerializer(serializers.Serializer):
                 values[field] = ""
         if "tags" in values and values["tags"] is None:
             values["tags"] = []
+        if "customer_group_id" in values:  # the service's name for it
+            values["customer_group"] = values.pop("customer_group_id")
         if "external_references" in values:
             values["external_references"] = [dict(ref) for ref in values["external_references"]]
         return values
@@ -294,6 +309,9 @@ class ManagementCustomerListParams(PageParams):
     )
     status = serializers.ChoiceField(choices=Customer.Status.choices, required=False)
     tag = serializers.CharField(required=False, max_length=64, help_text="A tag name.")
+    customer_group = serializers.IntegerField(
+        required=False, min_value=1, help_text="A customer group's id: its customers."
+    )
     created_after = StoreDateTimeField(required=False, help_text="Created at or after.")
     created_before = StoreDateTimeField(required=False, help_text="Created before.")
     sort = serializers.ChoiceField(

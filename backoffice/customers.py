@@ -128,7 +128,9 @@ def _page_extras(ids: list[int]) -> tuple[dict, dict, dict]:
 
 
 def customer_queryset():
-    return Customer.objects.prefetch_related(*customer_prefetches())
+    return Customer.objects.select_related("customer_group").prefetch_related(
+        *customer_prefetches()
+    )
 
 
 NETWORK_CUSTOMER = OpenApiResponse(
@@ -137,7 +139,16 @@ NETWORK_CUSTOMER = OpenApiResponse(
 )
 
 # The list's filters: with none, the count past the cap is the planner's estimate of the store.
-FILTERS = ("search", "source", "external_id", "status", "tag", "created_after", "created_before")
+FILTERS = (
+    "search",
+    "source",
+    "external_id",
+    "status",
+    "tag",
+    "created_after",
+    "created_before",
+    "customer_group",
+)
 
 
 class ManagementCustomerView(CustomerScopedView):
@@ -192,8 +203,9 @@ class CustomerListView(ManagementCustomerView):
             tag=filters.get("tag", ""),
             created_after=filters.get("created_after"),
             created_before=filters.get("created_before"),
+            customer_group=filters.get("customer_group"),
             sort=filters["sort"],
-        )
+        ).select_related("customer_group")
         # Paged here rather than with stores.api.management.paginated: the count decides how
         # the page is read (customers.selectors.customer_matches).
         page, items = filters["page"], filters["items"]

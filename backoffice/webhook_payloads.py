@@ -17,9 +17,11 @@ from stores import events
 
 
 def customer_payload(customer: Customer) -> dict:
-    fresh = Customer.objects.prefetch_related(
-        "tags", "external_references", "cards__card__rewards"
-    ).get(pk=customer.pk)
+    fresh = (
+        Customer.objects.select_related("customer_group")
+        .prefetch_related("tags", "external_references", "cards__card__rewards")
+        .get(pk=customer.pk)
+    )
     return management_customer_dict(fresh)
 
 

@@ -58,7 +58,7 @@ def _customer(request, pk) -> Customer:
     """A customer the current store sees (selectors.customers_seen_by): its own, or a network
     customer it serves; any other customer is a 404."""
     seen = selectors.customers_seen_by(store=request.access.store)
-    return get_object_or_404(seen.select_related("store"), pk=pk)
+    return get_object_or_404(seen.select_related("store", "customer_group"), pk=pk)
 
 
 def _own_customer(request, pk) -> Customer:

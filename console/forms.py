@@ -140,3 +140,13 @@ class WebhookEndpointForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.helper = FormHelper()
         self.helper.form_tag = False
+
+
+class CustomerGroupForm(forms.Form):
+    name = forms.CharField(max_length=80)
+    description = forms.CharField(max_length=500, required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False

@@ -2,7 +2,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.core.exceptions import ValidationError
+from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
@@ -11,13 +13,15 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from console.forms import (
     ApiKeyCreateForm,
+    CustomerGroupForm,
     InvitationAcceptForm,
     MemberInviteForm,
     MemberRoleForm,
     StoreSettingsForm,
 )
 from console.selectors import dashboard_figures
-from customers.models import Customer, CustomerEvent
+from customers.models import Customer, CustomerEvent, CustomerGroup
+from customers.services import customer_group_create, customer_group_delete, customer_group_update
 from stores.access import console_view, switch_store
 from stores.forms import add_service_errors
 from stores.models import ApiKey, Store, StoreInvitation, StoreMembership
@@ -249,3 +253,53 @@ def api_key_revoke_view(request, pk):
     api_key_revoke(api_key=api_key)
     messages.success(request, f"Key {api_key.prefix}… revoked; apps using it stop working now.")
     return redirect("console:api_keys")
+
+
+# --- Customer groups ------------------------------------------------------------------------
+
+
+@console_view("manage_store")
+def customer_groups(request):
+    """The store's customer groups (managers): add, rename, delete."""
+    store = request.access.store
+    form = CustomerGroupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            group = customer_group_create(store=store, data=form.cleaned_data)
+        except ValidationError as exc:
+            add_service_errors(form, exc)
+        else:
+            messages.success(request, f"Group “{group.name}” added.")
+            return redirect("console:customer_groups")
+    groups = (
+        CustomerGroup.objects.filter(store=store)
+        .annotate(customer_count=Count("customers"))
+        .order_by("name", "id")
+    )
+    status = 422 if request.method == "POST" else 200
+    context = {"form": form, "groups": groups}
+    return render(request, "console/customer_groups.html", context, status=status)
+
+
+@require_POST
+@console_view("manage_store")
+def customer_group_change(request, pk):
+    group = get_object_or_404(CustomerGroup, pk=pk, store=request.access.store)
+    if request.POST.get("action") == "delete":
+        name = group.name
+        count = customer_group_delete(group=group)
+        messages.success(
+            request, f"Group “{name}” deleted; {count} customer{pluralize(count)} now in no group."
+        )
+        return redirect("console:customer_groups")
+    form = CustomerGroupForm(request.POST)
+    if form.is_valid():
+        try:
+            customer_group_update(group=group, data=form.cleaned_data)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+        else:
+            messages.success(request, f"Group “{group.name}” saved.")
+    else:
+        messages.error(request, "Enter a group name.")
+    return redirect("console:customer_groups")

@@ -12,7 +12,7 @@ from crispy_forms.layout import Column, Layout, Row
 from django import forms
 from django.core.exceptions import ValidationError
 
-from customers.models import Address, Customer, CustomerNote, Tag
+from customers.models import Address, Customer, CustomerGroup, CustomerNote, Tag
 from customers.services import (
     ADDRESS_FIELDS,
     NAME_MAX_LENGTH,
@@ -50,6 +50,9 @@ class CustomerFilterForm(ListFilterForm):
     tag = forms.ModelChoiceField(
         required=False, queryset=Tag.objects.none(), empty_label="Any tag", to_field_name="name"
     )
+    group = forms.ModelChoiceField(
+        required=False, queryset=CustomerGroup.objects.none(), empty_label="Any group"
+    )
     orders = forms.ChoiceField(
         required=False,
         choices=[("", "With or without orders"), ("yes", "Has orders"), ("no", "No orders")],
@@ -65,6 +68,7 @@ class CustomerFilterForm(ListFilterForm):
     def __init__(self, *args, store, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["tag"].queryset = Tag.objects.filter(store=store).order_by("name")
+        self.fields["group"].queryset = CustomerGroup.objects.filter(store=store)
 
 
 class MetadataRowsInput(forms.Widget):
@@ -159,6 +163,12 @@ class CustomerForm(forms.Form):
         help_text="Separate tags with commas.",
         widget=forms.TextInput(attrs={"list": "tag-options", "autocomplete": "off"}),
     )
+    customer_group = forms.ModelChoiceField(
+        label="Group",
+        required=False,
+        queryset=CustomerGroup.objects.none(),
+        empty_label="No group",
+    )
     metadata = MetadataField()  # not in the crispy layout: the metadata card draws its rows
 
     def __init__(self, *args, store, customer: Customer | None = None, **kwargs):
@@ -173,8 +183,10 @@ class CustomerForm(forms.Form):
                 "birthday": customer.birthday,
                 "photo": customer.photo,
                 "tags": ", ".join(tag.name for tag in customer.tags.all()),
+                "customer_group": customer.customer_group_id,
             }
         super().__init__(*args, **kwargs)
+        self.fields["customer_group"].queryset = CustomerGroup.objects.filter(store=store)
         self.helper = FormHelper()
         self.helper.form_tag = False
         self.helper.layout = Layout(
@@ -184,7 +196,10 @@ class CustomerForm(forms.Form):
             ),
             Row(Column("email", css_class="col-md-6"), Column("phone", css_class="col-md-6")),
             Row(Column("birthday", css_class="col-md-6"), Column("tags", css_class="col-md-6")),
-            "photo",
+            Row(
+                Column("customer_group", css_class="col-md-6"),
+                Column("photo", css_class="col-md-6"),
+            ),
         )
 
     @property
@@ -250,6 +265,7 @@ class CustomerForm(forms.Form):
                 "birthday",
                 "tags",
                 "metadata",
+                "customer_group",
             )
         }
         photo = self.cleaned_data.get("photo")

@@ -50,6 +50,35 @@ class Tag(models.Model):
         return self.name
 
 
+class CustomerGroup(models.Model):
+    """A named group of an account's customers ("Wholesale", "Staff"): a customer is in at
+    most one (Customer.customer_group)."""
+
+    store = models.ForeignKey(Store, on_delete=models.CASCADE, related_name="customer_groups")
+    name = models.CharField(max_length=80)
+    description = models.CharField(max_length=500, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                "store",
+                Lower("name"),
+                name="customer_group_name_unique_per_store",
+                violation_error_message="A group with this name already exists.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(name=""),
+                name="customer_group_name_not_blank",
+                violation_error_message="Enter a group name.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.name
+
+
 class Customer(models.Model):
     class Status(models.TextChoices):
         PROSPECT = "prospect", "Prospect"  # no order yet
@@ -81,6 +110,15 @@ class Customer(models.Model):
     birthday = models.DateField(null=True, blank=True)
     metadata = models.JSONField(default=dict, blank=True)
     tags = models.ManyToManyField(Tag, blank=True, related_name="customers")
+    # Indexed with the store (customer_store_group) for the lists' filter.
+    customer_group = models.ForeignKey(
+        CustomerGroup,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="customers",
+        db_index=False,
+    )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PROSPECT)
     is_guest = models.BooleanField(
         default=False, help_text="Created by a checkout without an account; cannot log in."
@@ -150,6 +188,7 @@ class Customer(models.Model):
                 fields=["store", "total_orders_count", "id"], name="customer_store_orders"
             ),
             models.Index(fields=["store", "status"], name="customer_store_status"),
+            models.Index(fields=["store", "customer_group"], name="customer_store_group"),
             # Lower(email) is covered by the unique constraint's index; phone likewise.
         ]
 

@@ -284,10 +284,11 @@ def customer_list_filtered(
     tag: str = "",
     created_after=None,
     created_before=None,
+    customer_group: int | None = None,
     sort: str = "-created_at",
 ) -> QuerySet[Customer]:
     """The customers the store sees (customers_seen_by) matching every filter given, in `sort`
-    order (a CUSTOMER_SORTS key).
+    order (a CUSTOMER_SORTS key). `customer_group`: a group's id.
 
     `search` as customer_search; `source` with `external_id`: the customer holding exactly
     that reference; `tag`: a tag name, whatever its case; `created_after` (inclusive) and
@@ -306,6 +307,8 @@ def customer_list_filtered(
             tag__in=Tag.objects.filter(store=store, name__iexact=tag.strip())
         )
         customers = customers.filter(pk__in=tagged.values("customer_id"))
+    if customer_group is not None:
+        customers = customers.filter(customer_group_id=customer_group)
     if created_after is not None:
         customers = customers.filter(created_at__gte=created_after)
     if created_before is not None:
@@ -331,6 +334,7 @@ def customer_list_for_console(*, store, filters: dict) -> QuerySet[Customer]:
         tag=tag.name if tag else "",
         created_after=created_after,
         created_before=created_before,
+        customer_group=filters["group"].pk if filters.get("group") else None,
     )
     if filters.get("kind") in ("guest", "registered"):
         customers = customers.filter(is_guest=filters["kind"] == "guest")

@@ -31,6 +31,7 @@ from customers.models import (
     Address,
     Customer,
     CustomerEvent,
+    CustomerGroup,
     CustomerNote,
     Device,
     ExternalReference,
@@ -66,6 +67,7 @@ _CONSTRAINT_FIELDS = [
 ]
 
 CUSTOMER_FIELDS = {
+    "customer_group",
     "first_name",
     "last_name",
     "email",
@@ -402,6 +404,10 @@ def customer_data_clean(
         cleaned["metadata"] = _collect(errors, metadata_clean, data["metadata"], merge_into=current)
     if "tags" in data:  # checked only: the services set the tags (tags_clean again)
         _collect(errors, tags_clean, data["tags"])
+    if "customer_group" in data:
+        cleaned["customer_group"] = _collect(
+            errors, customer_group_find, store, data["customer_group"]
+        )
     if not {"email", "phone"} & set(errors):
         email = cleaned.get("email", customer.email if customer else "")
         phone = cleaned.get("phone", customer.phone if customer else "")
@@ -597,6 +603,7 @@ def customer_create(
     tags: Iterable[str] = (),
     password: str | None = None,
     photo=None,
+    customer_group=None,
     is_guest: bool = False,
     external_references: Iterable[dict] = (),
     actor_user=None,
@@ -614,7 +621,13 @@ def customer_create(
         errors,
         customer_data_clean,
         store,
-        {**fields, "birthday": birthday, "metadata": metadata, "tags": tags},
+        {
+            **fields,
+            "birthday": birthday,
+            "metadata": metadata,
+            "tags": tags,
+            "customer_group": customer_group,
+        },
     )
     password_hash = _collect(errors, _clean_password, password) if password else None
     photo_file = _collect(errors, _clean_photo, photo)
@@ -1663,3 +1676,94 @@ def note_delete(*, note: CustomerNote, actor_user=None, actor_api_key=None) -> N
             actor_api_key=actor_api_key,
         )
         note.delete()
+
+
+# --- Customer groups ------------------------------------------------------------------------
+
+GROUPS_MAX = 100
+GROUP_NAME_MAX_LENGTH = CustomerGroup._meta.get_field("name").max_length
+GROUP_DESCRIPTION_MAX_LENGTH = CustomerGroup._meta.get_field("description").max_length
+
+
+def customer_group_find(store, value) -> CustomerGroup | None:
+    """The group `value` names for a customer of `store` (the account): a CustomerGroup or its
+    id, of that account; None for no group. Anything else is an error on "customer_group"."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, CustomerGroup):
+        group = value if value.store_id == store.pk else None
+    elif isinstance(value, int) and not isinstance(value, bool):
+        group = CustomerGroup.objects.filter(store=store, pk=value).first()
+    else:
+        raise ValidationError({"customer_group": ["Give a group's id, or null for none."]})
+    if group is None:
+        raise ValidationError({"customer_group": ["No such group in this store."]})
+    return group
+
+
+def _group_clean(store, data: dict, *, group: CustomerGroup | None = None) -> dict:
+    cleaned, errors = {}, {}
+    unknown = sorted(set(data) - {"name", "description"})
+    if unknown:
+        errors.update({key: ["A group has only a name and a description."] for key in unknown})
+    if "name" in data or group is None:
+        name = data.get("name")
+        name = " ".join(name.split()) if isinstance(name, str) else ""
+        if not name:
+            errors["name"] = ["Enter a group name."]
+        elif len(name) > GROUP_NAME_MAX_LENGTH:
+            errors["name"] = [f"A group name has at most {GROUP_NAME_MAX_LENGTH} characters."]
+        elif (
+            CustomerGroup.objects.filter(store=store, name__iexact=name)
+            .exclude(pk=getattr(group, "pk", None))
+            .exists()
+        ):
+            errors["name"] = ["A group with this name already exists."]
+        else:
+            cleaned["name"] = name
+    if "description" in data:
+        description = data["description"]
+        description = description.strip() if isinstance(description, str) else None
+        if description is None:
+            errors["description"] = ["Give a text."]
+        elif len(description) > GROUP_DESCRIPTION_MAX_LENGTH:
+            errors["description"] = [
+                f"A description has at most {GROUP_DESCRIPTION_MAX_LENGTH} characters."
+            ]
+        else:
+            cleaned["description"] = description
+    if errors:
+        raise ValidationError(errors)
+    return cleaned
+
+
+def customer_group_create(*, store, data: dict) -> CustomerGroup:
+    """A new group of `store` (at most GROUPS_MAX), its name unique whatever its case."""
+    cleaned = _group_clean(store, data)
+    if CustomerGroup.objects.filter(store=store).count() >= GROUPS_MAX:
+        raise ValidationError({"name": [f"A store has at most {GROUPS_MAX} groups."]})
+    try:
+        with transaction.atomic():
+            return CustomerGroup.objects.create(store=store, **cleaned)
+    except IntegrityError as exc:  # the same name created at the same moment
+        raise ValidationError({"name": ["A group with this name already exists."]}) from exc
+
+
+def customer_group_update(*, group: CustomerGroup, data: dict) -> CustomerGroup:
+    cleaned = _group_clean(group.store, data, group=group)
+    for key, value in cleaned.items():
+        setattr(group, key, value)
+    try:
+        with transaction.atomic():
+            group.save()
+    except IntegrityError as exc:
+        raise ValidationError({"name": ["A group with this name already exists."]}) from exc
+    return group
+
+
+def customer_group_delete(*, group: CustomerGroup) -> int:
+    """Delete the group; its customers are in no group after it. How many they were."""
+    with transaction.atomic():
+        count = Customer.objects.filter(customer_group=group).update(customer_group=None)
+        group.delete()
+    return count

@@ -33,7 +33,7 @@ def customer_token_find(raw: str, *, store) -> CustomerToken | None:
     if not raw or len(raw) > 200:
         return None
     found = list(
-        CustomerToken.objects.select_related("customer")
+        CustomerToken.objects.select_related("customer", "customer__customer_group")
         .filter(
             key_hash=hash_secret(raw),
             revoked_at__isnull=True,

@@ -165,9 +165,9 @@ RULES_BEYOND_THE_SCHEMA = {
     f"POST {ACCOUNT}/customers/{{customer_id}}/customer_cards/": "an open card of the store "
     "the customer does not hold yet; a card code free in the store",
     f"POST {ACCOUNT}/customers/{{customer_id}}/customer_cards/{{id}}/stamp/": "the card's "
-    "daily limit; an expired or canceled card",
+    "daily limit; an expired or canceled card; store_id a member store of the network",
     f"POST {ACCOUNT}/customers/{{customer_id}}/customer_cards/{{id}}/redeem/": "a reward of "
-    "the card, and enough stamps for it",
+    "the card, and enough stamps for it; store_id as stamp",
     f"POST {ACCOUNT}/cards/": "welcome stamps fewer than stamps_required",
     f"PUT {ACCOUNT}/cards/{{id}}/": "welcome stamps fewer than stamps_required; rewards that "
     "still fit the card",
@@ -175,6 +175,12 @@ RULES_BEYOND_THE_SCHEMA = {
     f"POST {ACCOUNT}/rewards/": "a card of the store; a cost of at most its stamps_required",
     f"PUT {ACCOUNT}/rewards/{{id}}/": "as POST rewards",
     f"PATCH {ACCOUNT}/rewards/{{id}}/": "as POST rewards",
+    f"POST {ACCOUNT}/customer_groups/": "a name not blank once trimmed and free in the store "
+    "whatever its case; at most 100 groups",
+    f"PATCH {ACCOUNT}/customer_groups/{{group_id}}/": "as POST customer_groups",
+    f"POST {ACCOUNT}/customers/{{customer_id}}/notes/": "a body not blank once trimmed; at "
+    "most 500 notes a customer",
+    f"PATCH {ACCOUNT}/customers/{{customer_id}}/notes/{{note_id}}/": "as POST notes",
 }
 # A file's content decides (a 415 for a file that is not an image or a video).
 MEDIA_CHECKED = {"POST /storefront/v1/reviews"}

@@ -88,6 +88,17 @@ def _place(address) -> dict:
     return data
 
 
+class CustomerGroupRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+def group_ref(customer) -> dict | None:
+    """The customer's group as both APIs show it (rows come with customer_group selected)."""
+    group = customer.customer_group
+    return {"id": group.pk, "name": group.name} if group is not None else None
+
+
 class CustomerSerializer(serializers.ModelSerializer):
     """Read shape. `token` is added by the login and registration answers only."""
 
@@ -99,6 +110,7 @@ class CustomerSerializer(serializers.ModelSerializer):
     meta = serializers.JSONField(source="metadata", read_only=True)
     orders = serializers.IntegerField(source="total_orders_count", read_only=True)
     has_password = serializers.BooleanField(read_only=True)
+    customer_group = serializers.SerializerMethodField()
 
     class Meta:
         model = Customer
@@ -123,10 +135,16 @@ class CustomerSerializer(serializers.ModelSerializer):
             "has_password",
             "status",
             "is_guest",
+            "customer_group",
             "created_at",
             "updated_at",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(CustomerGroupRefSerializer(allow_null=True))
+    def get_customer_group(self, customer):
+        """The customer's group (the store sets it), or null."""
+        return group_ref(customer)
 
     @extend_schema_field(serializers.URLField(allow_null=True))
     def get_photo_url(self, customer):
@@ -170,6 +188,7 @@ class CustomerSerializer(serializers.ModelSerializer):
             "has_password": customer.has_password,
             "status": customer.status,
             "is_guest": customer.is_guest,
+            "customer_group": self.get_customer_group(customer),
             "created_at": _datetime(customer.created_at),
             "updated_at": _datetime(customer.updated_at),
         }

@@ -33,7 +33,9 @@ def places_prefetch() -> Prefetch:
 
 
 def customer_queryset():
-    return Customer.objects.select_related("store").prefetch_related(places_prefetch())
+    return Customer.objects.select_related("store", "customer_group").prefetch_related(
+        places_prefetch()
+    )
 
 
 def customer_answer(request, customer, *, token: str | None = None, status_code=200):

@@ -12,7 +12,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from customers.services import note_create
+from customers.services import customer_group_create, note_create
 from loyalty.services import stamp_add
 from reviews.models import Review, ReviewMedia
 from stores.services import api_key_create
@@ -94,6 +94,7 @@ def shop(db):
     note = note_create(
         customer=customer, data={"body": "Prefers oat milk.", "pinned": True}, actor_user=owner
     )
+    customer_group_create(store=store, data={"name": "Wholesale", "description": "B2B"})
     other = factories.MembershipFactory(store=store, role="staff")
     return {
         "store": store,
@@ -285,6 +286,7 @@ def console_requests(shop) -> dict[str, list[tuple[str, str, dict, dict]]]:
         "console:settings": [(get, reverse("console:settings"), {}, {})],
         "console:members": [(get, reverse("console:members"), {}, {})],
         "console:api_keys": [(get, reverse("console:api_keys"), {}, {})],
+        "console:customer_groups": [(get, reverse("console:customer_groups"), {}, {})],
         "console:webhooks": [
             (get, reverse("console:webhooks"), {}, {}),
             # The new webhook's page with its secret.
@@ -359,6 +361,7 @@ def console_requests(shop) -> dict[str, list[tuple[str, str, dict, dict]]]:
         "reviews:status": [],
         "console:invitation_revoke": [],
         "console:webhook_active": [],
+        "console:customer_group_change": [],
         "console:webhook_delete": [],
         "console:webhook_test": [],
         "console:webhook_redeliver": [],
